@@ -1,0 +1,1 @@
+"""Arena Player.log: locate, tail, frame, decode into typed events."""

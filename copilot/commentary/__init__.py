@@ -1,0 +1,1 @@
+"""Commentary on a pick by an OpenAI-compatible chat model."""

@@ -1,0 +1,1 @@
+"""Draft state, boosters, the 8-seat simulator."""

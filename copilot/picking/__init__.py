@@ -1,0 +1,1 @@
+"""Pick engines, prompt formats, evaluation."""

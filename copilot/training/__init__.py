@@ -1,0 +1,1 @@
+"""Dataset build, training, export, model store."""
