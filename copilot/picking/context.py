@@ -1,0 +1,30 @@
+"""DraftState (live log, replay, simulator) -> PickContext, the same shape the 17lands rows give."""
+from __future__ import annotations
+
+from copilot.draft.state import SIGNAL_WINDOW, DraftState
+from copilot.picking.engine import PickContext
+
+
+def context_from_draft(draft: DraftState, catalog, window: int = SIGNAL_WINDOW) -> PickContext | None:
+    """The decision in front of the player, or None when no pack is in front of them (or picking is over).
+
+    `catalog` needs `card(arena_id) -> Card` (CardCatalog: unknown ids become visible placeholders).
+    """
+    if draft is None or not draft.current_pack or draft.complete:
+        return None
+    card = catalog.card
+    per = max(1, draft.cards_per_pick or 1)
+    first = next((p.pack_cards for p in draft.picks if p.pack == draft.pack_number and p.pick == 1 and p.pack_cards),
+                 None)
+    size_at_first = len(first) if first else len(draft.current_pack) + max(0, draft.pick_number - 1) * per
+    return PickContext(
+        pack=tuple(card(i) for i in draft.current_pack),
+        pool=tuple(card(i) for i in draft.pool),
+        pack_number=max(1, draft.pack_number),
+        pick_number=max(1, draft.pick_number),
+        set_code=draft.set_code,
+        seen=tuple(tuple(card(i) for i in pack) for pack in draft.seen_packs(window)),
+        picks_per_pack=max(1, size_at_first // per),
+        cards_to_pick=per,
+        draft_key=draft.draft_id or draft.event_name,
+    )
