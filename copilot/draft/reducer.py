@@ -1,0 +1,424 @@
+"""The draft-state reducer: ``reduce(ArenaState, ArenaEvent) -> ArenaState``. Pure: the input is never mutated
+(changed drafts are deep-copied first), the same events always give the same state.
+
+Which DraftState an event belongs to (one DraftState per event played; several per log are normal):
+
+1. An event carrying a draft uuid goes to the draft with that uuid.
+2. Otherwise, or when no draft has that uuid yet, to the latest draft of the same event name that is not
+   finished (a finished one only receives course updates: a new `EventJoin` of the same event starts a new draft;
+   Arena does not let a player enter an event twice at once).
+3. A message naming an event, when no draft of that name exists, is attached to the current draft if that draft's
+   event is still unknown (a draft seen only through `Draft.Notify`/picks, named later by its deck submission);
+   a message with a new draft uuid is attached to the current draft when that draft has no uuid yet.
+4. Otherwise a new DraftState is created, but only for a limited event (`eventnames.is_limited`) and only from a
+   message about the event being played: joining it, a pack, a pick, the pick pool, draft completion, a deck
+   submission, a prize claim. The course list (`CoursesListed`, sent at start-up and on screen changes) never
+   creates a draft: it lists every open event, e.g. an unrelated Premier Draft during a Quick Draft. It only
+   updates drafts already tracked (pool, deck, wins/losses, finished), which is how a Sealed pool or a finished
+   draft from an earlier session (Player-prev.log) is resumed in a new one.
+
+Facts are idempotent: a pick record is keyed by (pack, pick); a repeated pack or pick changes nothing; the pool is
+rebuilt from the picks (in pick order) plus cards known only from an authoritative pool (`CardPool`,
+`PickedCards`), so re-reading Player-prev.log or duplicated lines never double-counts.
+"""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Callable, Iterable
+
+from copilot.arena import eventnames
+from copilot.arena.events import (ClientVersion, CourseInfo, CourseUpdated, CoursesListed, DeckSubmitted,
+                                  DetailedLogs, DraftLinked, EventJoined, PackShown, PickMade, PoolSnapshot,
+                                  PrizeClaimed, SessionStarted)
+from copilot.draft.state import ArenaState, Deck, DraftState, PickRecord
+
+POD_SIZE = 8  # seats at an Arena draft table (human pods and Quick Draft bots alike)
+DETAILED_LOGS_WARNING = (
+    "Detailed logs are disabled in MTG Arena, so Player.log holds no draft data (no packs, picks or decks). "
+    "Enable them in Arena: Options -> Account -> Detailed Logs (Plugin Support), then restart Arena."
+)
+_CREATING_COURSE_SOURCES = frozenset({"join", "complete_draft", "set_deck", "claim_prize", "ready_draft"})
+
+
+# -- copy-on-write working state ------------------------------------------------------------------------------------
+
+class _Tx:
+    """A shallow copy of the state; drafts are deep-copied on first write."""
+
+    def __init__(self, state: ArenaState):
+        self.state = copy.copy(state)
+        self.state.drafts = list(state.drafts)
+        self.state.warnings = list(state.warnings)
+        self._copied: set[int] = set()
+
+    def draft(self, i: int) -> DraftState:
+        if i not in self._copied:
+            self.state.drafts[i] = copy.deepcopy(self.state.drafts[i])
+            self._copied.add(i)
+        return self.state.drafts[i]
+
+    def create(self, event_name: str | None, draft_id: str | None) -> int:
+        d = DraftState(draft_id=draft_id)
+        _name(d, event_name)
+        self.state.drafts.append(d)
+        i = len(self.state.drafts) - 1
+        self._copied.add(i)
+        return i
+
+
+def _name(d: DraftState, event_name: str | None) -> None:
+    """Attach an event name (and what it tells: set, format, kind, cards per pick) to a draft without one."""
+    if not event_name or d.event_name:
+        return
+    d.event_name = event_name
+    set_code, fmt = eventnames.parse_event_name(event_name)
+    d.set_code = d.set_code or set_code
+    d.format = d.format or fmt
+    if eventnames.is_sealed(event_name) and not d.picks:
+        d.kind = "sealed"
+    if eventnames.is_pick_two(event_name):
+        d.cards_per_pick = max(d.cards_per_pick, 2)
+
+
+def _find(state: ArenaState, event_name: str | None, draft_id: str | None, *, include_finished: bool = True,
+          adopt: bool = True) -> int | None:
+    drafts = state.drafts
+    if draft_id:
+        for i in range(len(drafts) - 1, -1, -1):
+            if drafts[i].draft_id == draft_id:
+                return i
+    if event_name:
+        finished_match = None
+        for i in range(len(drafts) - 1, -1, -1):
+            d = drafts[i]
+            if d.event_name != event_name:
+                continue
+            if draft_id and d.draft_id and d.draft_id != draft_id:
+                continue  # another draft of the same event (entered again)
+            if not d.finished:
+                return i
+            if finished_match is None:
+                finished_match = i
+        if include_finished and finished_match is not None:
+            return finished_match
+    if not adopt or state.active is None or not 0 <= state.active < len(drafts):
+        return None
+    cur = drafts[state.active]
+    if cur.finished:
+        return None
+    if event_name and cur.event_name is None and (not draft_id or cur.draft_id in (None, draft_id)):
+        if eventnames.is_sealed(event_name) == (cur.kind == "sealed"):
+            return state.active
+    if draft_id and cur.draft_id is None and cur.kind == "draft" and not cur.complete \
+            and (event_name is None or cur.event_name in (None, event_name)):
+        return state.active
+    return None
+
+
+def _locate(tx: _Tx, event_name: str | None, draft_id: str | None, *, create: bool,
+            include_finished: bool = True, adopt: bool = True) -> int | None:
+    i = _find(tx.state, event_name, draft_id, include_finished=include_finished, adopt=adopt)
+    if i is None:
+        if not create or (event_name is not None and not eventnames.is_limited(event_name)):
+            return None
+        if event_name is None and draft_id is None:
+            return None
+        i = tx.create(event_name, draft_id)
+    d = tx.draft(i)
+    _name(d, event_name)
+    if draft_id and d.draft_id is None:
+        d.draft_id = draft_id
+    return i
+
+
+# -- multiset helpers -----------------------------------------------------------------------------------------------
+
+def _minus(seq: Iterable[int], remove: Iterable[int]) -> list[int]:
+    """`seq` without the cards of `remove` (as multisets), keeping the order of `seq`."""
+    left = Counter(remove)
+    out = []
+    for c in seq:
+        if left[c] > 0:
+            left[c] -= 1
+        else:
+            out.append(c)
+    return out
+
+
+def _picked_in_order(d: DraftState) -> list[int]:
+    return [c for r in d.picks for c in r.picked]
+
+
+def _extras(d: DraftState) -> list[int]:
+    """Pool cards that no pick record accounts for (known only from CardPool/PickedCards)."""
+    return _minus(d.pool, _picked_in_order(d))
+
+
+def _record(d: DraftState, pack: int, pick: int) -> PickRecord | None:
+    for r in d.picks:
+        if r.pack == pack and r.pick == pick:
+            return r
+    return None
+
+
+def _insert_record(d: DraftState, rec: PickRecord) -> PickRecord:
+    key = (rec.pack, rec.pick)
+    at = len(d.picks)
+    while at > 0 and (d.picks[at - 1].pack, d.picks[at - 1].pick) > key:
+        at -= 1
+    d.picks.insert(at, rec)
+    return rec
+
+
+def _missing(d: DraftState, pack: int, pick: int, cards: list[int]) -> list[int]:
+    """Cards taken by the others since this pack was last in front of us (POD_SIZE picks earlier)."""
+    earlier = _record(d, pack, pick - POD_SIZE)
+    if earlier is None or earlier.pack_cards is None or not earlier.picked:
+        return []
+    rest = _minus(earlier.pack_cards, earlier.picked)
+    if _minus(cards, rest):
+        return []  # not the same pack (another pod size, or a gap in the log): say nothing
+    return _minus(rest, cards)
+
+
+def _reconcile_pool(d: DraftState, pool: list[int], authoritative: bool) -> None:
+    """Merge a pool reported by the server. Authoritative (final CardPool): the pool is exactly `pool`; picks it
+    contradicts stay in `picks` but not in the pool. Cumulative (PickedCards): picks missing from it are kept."""
+    picked = _picked_in_order(d)
+    if authoritative:
+        budget = Counter(pool)
+        kept = []
+        for c in picked:
+            if budget[c] > 0:
+                budget[c] -= 1
+                kept.append(c)
+    else:
+        kept = picked
+    extras = _minus(pool, kept)
+    _fill_unlogged_picks(d, extras, authoritative)
+    picked = _picked_in_order(d)
+    if authoritative:
+        budget = Counter(pool)
+        kept = []
+        for c in picked:
+            if budget[c] > 0:
+                budget[c] -= 1
+                kept.append(c)
+    else:
+        kept = picked
+    d.pool = kept + _minus(pool, kept)
+
+
+def _fill_unlogged_picks(d: DraftState, extras: list[int], final: bool) -> None:
+    """A shown pack whose pick was not logged, when the pool says which of its cards we took (exactly
+    `cards_per_pick` pool cards are in that pack): record the pick. The pack on the table now is left alone
+    unless the draft is over."""
+    if not extras:
+        return
+    current = (d.pack_number, d.pick_number)
+    for r in d.picks:
+        if r.picked or r.pack_cards is None:
+            continue
+        if not final and (r.pack, r.pick) >= current:
+            continue
+        in_pack = Counter(r.pack_cards)
+        candidates = []
+        for c in extras:
+            if in_pack[c] > 0:
+                in_pack[c] -= 1
+                candidates.append(c)
+        if len(candidates) == d.cards_per_pick:
+            r.picked = candidates
+            extras = _minus(extras, candidates)
+
+
+# -- handlers ---------------------------------------------------------------------------------------------------------
+
+def _activate(tx: _Tx, i: int) -> None:
+    tx.state.active = i
+
+
+def _on_pack(tx: _Tx, ev: PackShown) -> None:
+    i = _locate(tx, ev.event_name, ev.draft_id, create=True)
+    if i is None:
+        return
+    d = tx.draft(i)
+    cards = list(ev.cards)
+    rec = _record(d, ev.pack, ev.pick)
+    if rec is None:
+        rec = _insert_record(d, PickRecord(ev.pack, ev.pick, cards, []))
+    elif rec.pack_cards is None:
+        rec.pack_cards = cards
+    if ev.cards_to_pick:
+        d.cards_per_pick = max(1, ev.cards_to_pick)
+    if (ev.pack, ev.pick) >= (d.pack_number, d.pick_number) and not rec.picked and not d.finished:
+        d.pack_number, d.pick_number = ev.pack, ev.pick
+        d.current_pack = list(rec.pack_cards or cards)
+        d.missing_from_pack = _missing(d, ev.pack, ev.pick, d.current_pack)
+    _activate(tx, i)
+
+
+def _on_pick(tx: _Tx, ev: PickMade) -> None:
+    i = _locate(tx, ev.event_name, ev.draft_id, create=True)
+    if i is None:
+        return
+    d = tx.draft(i)
+    extras = _extras(d)
+    rec = _record(d, ev.pack, ev.pick)
+    if rec is None:
+        rec = _insert_record(d, PickRecord(ev.pack, ev.pick, list(ev.pack_cards) if ev.pack_cards else None, []))
+    elif rec.pack_cards is None and ev.pack_cards:
+        rec.pack_cards = list(ev.pack_cards)
+    if not rec.picked:
+        rec.picked = list(ev.cards)
+        d.pool = _picked_in_order(d) + _minus(extras, ev.cards)
+    d.cards_per_pick = max(d.cards_per_pick, len(ev.cards))
+    if (ev.pack, ev.pick) >= (d.pack_number, d.pick_number):
+        d.pack_number, d.pick_number = ev.pack, ev.pick
+        d.current_pack = None
+        d.missing_from_pack = []
+    _activate(tx, i)
+
+
+def _on_pool(tx: _Tx, ev: PoolSnapshot) -> None:
+    i = _locate(tx, ev.event_name, ev.draft_id, create=True)
+    if i is None:
+        return
+    d = tx.draft(i)
+    _reconcile_pool(d, list(ev.cards), authoritative=ev.final)
+    if ev.final:
+        d.complete = True
+        d.current_pack = None
+        d.missing_from_pack = []
+    _activate(tx, i)
+
+
+def _apply_course(d: DraftState, c: CourseInfo) -> None:
+    if c.draft_id and d.draft_id is None:
+        d.draft_id = c.draft_id
+    if c.pool:
+        if d.kind == "sealed":
+            d.pool = list(c.pool)
+            d.complete = True
+        else:
+            _reconcile_pool(d, list(c.pool), authoritative=True)
+            d.complete = True
+            d.current_pack = None
+            d.missing_from_pack = []
+    if c.deck is not None:
+        d.deck = Deck(list(c.deck.main), list(c.deck.side))
+    if c.wins is not None:
+        d.wins = c.wins
+    if c.losses is not None:
+        d.losses = c.losses
+    if c.module == "Complete":
+        d.finished = True
+        d.complete = True
+        d.current_pack = None
+
+
+def _on_course(tx: _Tx, ev: CourseUpdated) -> None:
+    c = ev.course
+    if not eventnames.is_limited(c.event_name):
+        return
+    i = _locate(tx, c.event_name, c.draft_id, create=ev.source in _CREATING_COURSE_SOURCES)
+    if i is None:
+        return
+    _apply_course(tx.draft(i), c)
+    _activate(tx, i)
+
+
+def _on_courses(tx: _Tx, ev: CoursesListed) -> None:
+    for c in ev.courses:
+        if not eventnames.is_limited(c.event_name):
+            continue
+        i = _find(tx.state, c.event_name, c.draft_id, adopt=False)
+        if i is not None:
+            _apply_course(tx.draft(i), c)
+
+
+def _on_join(tx: _Tx, ev: EventJoined) -> None:
+    if not eventnames.is_limited(ev.event_name):
+        return
+    i = _locate(tx, ev.event_name, None, create=True, include_finished=False, adopt=False)
+    if i is not None:
+        _activate(tx, i)
+
+
+def _on_deck(tx: _Tx, ev: DeckSubmitted) -> None:
+    i = _locate(tx, ev.event_name, None, create=True)
+    if i is None:
+        return
+    d = tx.draft(i)
+    d.deck = Deck(list(ev.deck.main), list(ev.deck.side))
+    if d.kind == "draft" and d.picks:  # a deck is built after the last pick
+        d.complete = True
+        d.current_pack = None
+        d.missing_from_pack = []
+    _activate(tx, i)
+
+
+def _on_prize(tx: _Tx, ev: PrizeClaimed) -> None:
+    i = _locate(tx, ev.event_name, None, create=False)
+    if i is None:
+        return
+    d = tx.draft(i)
+    d.finished = True
+    d.complete = True
+    d.current_pack = None
+    _activate(tx, i)
+
+
+def _on_link(tx: _Tx, ev: DraftLinked) -> None:
+    i = _locate(tx, ev.event_name, ev.draft_id, create=False)
+    if i is not None:
+        _activate(tx, i)
+
+
+def _on_session(tx: _Tx, ev: SessionStarted) -> None:
+    if ev.install_dir:
+        tx.state.install_dir = ev.install_dir
+
+
+def _on_detailed(tx: _Tx, ev: DetailedLogs) -> None:
+    tx.state.detailed_logs = ev.enabled
+    if ev.enabled:
+        tx.state.warnings = [w for w in tx.state.warnings if w != DETAILED_LOGS_WARNING]
+    elif DETAILED_LOGS_WARNING not in tx.state.warnings:
+        tx.state.warnings.append(DETAILED_LOGS_WARNING)
+
+
+def _on_version(tx: _Tx, ev: ClientVersion) -> None:
+    tx.state.client_version = ev.version
+
+
+_HANDLERS: dict[type, Callable] = {
+    PackShown: _on_pack, PickMade: _on_pick, PoolSnapshot: _on_pool, CourseUpdated: _on_course,
+    CoursesListed: _on_courses, EventJoined: _on_join, DeckSubmitted: _on_deck, PrizeClaimed: _on_prize,
+    DraftLinked: _on_link, SessionStarted: _on_session, DetailedLogs: _on_detailed, ClientVersion: _on_version,
+}
+
+
+def reduce(state: ArenaState, event) -> ArenaState:
+    """Apply one event. Returns a new ArenaState (the same object when the event changes nothing); `state` is
+    never modified. Events of unknown types are ignored."""
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        return state
+    tx = _Tx(state)
+    try:
+        handler(tx, event)
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the live app: keep the old state, say so
+        note = f"internal error applying {type(event).__name__}: {type(exc).__name__}: {exc}"[:300]
+        new = _Tx(state).state
+        if note not in new.warnings:
+            new.warnings.append(note)
+        return new
+    return tx.state
+
+
+def reduce_all(state: ArenaState, events: Iterable) -> ArenaState:
+    for ev in events:
+        state = reduce(state, ev)
+    return state
