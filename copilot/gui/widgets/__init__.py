@@ -1,0 +1,1 @@
+"""Reusable widgets: pack view with score bars, charts, card tooltips."""
