@@ -132,6 +132,44 @@ def _locate(tx: _Tx, event_name: str | None, draft_id: str | None, *, create: bo
     return i
 
 
+def _is_phantom(d: DraftState) -> bool:
+    """A draft with nothing in it but its name (what a re-read `EventJoin` of a finished event leaves behind)."""
+    return not (d.picks or d.pool or d.deck or d.draft_id or d.finished or d.wins is not None
+                or d.losses is not None)
+
+
+def _drop_phantom_after(tx: _Tx, i: int) -> None:
+    """Facts of finished draft `i` are being re-read: the empty draft a re-read `EventJoin` of the same event
+    created after it is not a new draft. Remove it (only when it is the last draft)."""
+    drafts = tx.state.drafts
+    j = len(drafts) - 1
+    if j > i and drafts[i].finished and drafts[j].event_name == drafts[i].event_name and _is_phantom(drafts[j]):
+        drafts.pop(j)
+        tx._copied.discard(j)
+        if tx.state.active == j:
+            tx.state.active = i
+
+
+def _known_in_finished(state: ArenaState, event_name: str | None, pack: int, pick: int,
+                       same: Callable[[PickRecord], bool]) -> int | None:
+    """A fact without a draft uuid that a finished draft of that event already holds, identically, while the
+    event's unfinished draft (if any) has nothing at that (pack, pick): the fact is being re-read."""
+    if not event_name:
+        return None
+    for d in reversed(state.drafts):
+        if d.event_name == event_name and not d.finished:
+            if _record(d, pack, pick) is not None:
+                return None
+            break
+    for i in range(len(state.drafts) - 1, -1, -1):
+        d = state.drafts[i]
+        if d.event_name == event_name and d.finished:
+            rec = _record(d, pack, pick)
+            if rec is not None and same(rec):
+                return i
+    return None
+
+
 # -- multiset helpers -----------------------------------------------------------------------------------------------
 
 def _minus(seq: Iterable[int], remove: Iterable[int]) -> list[int]:
@@ -240,11 +278,14 @@ def _activate(tx: _Tx, i: int) -> None:
 
 
 def _on_pack(tx: _Tx, ev: PackShown) -> None:
+    cards = list(ev.cards)
+    if _reread(tx, ev, lambda r: r.pack_cards == cards):
+        return
     i = _locate(tx, ev.event_name, ev.draft_id, create=True)
     if i is None:
         return
+    _drop_phantom_after(tx, i)
     d = tx.draft(i)
-    cards = list(ev.cards)
     rec = _record(d, ev.pack, ev.pick)
     if rec is None:
         rec = _insert_record(d, PickRecord(ev.pack, ev.pick, cards, []))
@@ -259,10 +300,25 @@ def _on_pack(tx: _Tx, ev: PackShown) -> None:
     _activate(tx, i)
 
 
+def _reread(tx: _Tx, ev, same: Callable[[PickRecord], bool]) -> bool:
+    if ev.draft_id and _find(tx.state, None, ev.draft_id, adopt=False) is not None:
+        return False
+    i = _known_in_finished(tx.state, ev.event_name, ev.pack, ev.pick, same)
+    if i is None:
+        return False
+    _drop_phantom_after(tx, i)
+    return True
+
+
 def _on_pick(tx: _Tx, ev: PickMade) -> None:
+    picked = list(ev.cards)
+    pack_cards = list(ev.pack_cards) if ev.pack_cards else None
+    if _reread(tx, ev, lambda r: r.picked == picked and (pack_cards is None or r.pack_cards == pack_cards)):
+        return
     i = _locate(tx, ev.event_name, ev.draft_id, create=True)
     if i is None:
         return
+    _drop_phantom_after(tx, i)
     d = tx.draft(i)
     extras = _extras(d)
     rec = _record(d, ev.pack, ev.pick)
@@ -286,6 +342,8 @@ def _on_pool(tx: _Tx, ev: PoolSnapshot) -> None:
     if i is None:
         return
     d = tx.draft(i)
+    if d.finished and not ev.final:
+        return  # a re-read snapshot from the middle of a finished draft
     _reconcile_pool(d, list(ev.cards), authoritative=ev.final)
     if ev.final:
         d.complete = True

@@ -1,0 +1,185 @@
+"""`copilot replay PATH [PATH ...] [--json] [--cards FILE ...]`: rebuild drafts from saved Arena logs.
+
+Paths are read in the order given, as one stream (Player-prev.log then Player.log; a log split in parts).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "replay", help="rebuild the drafts in saved Arena logs (Player.log) and print them",
+        description="Replay saved MTG Arena logs (oldest first, e.g. Player-prev.log Player.log) and print every "
+                    "draft or sealed event found: picks, packs, pool, deck.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="log files in chronological order")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON document (grpIds, no names)")
+    p.add_argument("--cards", nargs="+", metavar="FILE", default=None,
+                   help="card data for names/sets (17lands cards.csv(.gz), Scryfall/MTGJSON JSON, Arena "
+                        "Raw_CardDatabase); default: the shared data and the Arena card database when found")
+    p.set_defaults(func=run)
+
+
+def _check_paths(paths: list[str]) -> str | None:
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            return f"copilot replay: {raw}: no such file. Pass the path of Player.log (see `copilot live --help`)."
+        if p.is_dir():
+            return f"copilot replay: {raw} is a folder; pass the log file inside it (Player.log)."
+        try:
+            with open(p, "rb") as f:
+                f.read(1)
+        except OSError as exc:
+            return f"copilot replay: cannot read {raw}: {exc.strerror or exc}."
+    return None
+
+
+def _load_catalog(cards: list[str] | None, install_dir: str | None):
+    """(catalog or None, note or None). Never raises: names are a convenience, ids are always printed."""
+    try:
+        from copilot.cards import catalog as catalog_mod
+    except ImportError:
+        return None, "card catalog not available in this build: printing grpIds"
+    try:
+        if cards:
+            return catalog_mod.load_catalog([Path(c) for c in cards], arena_install_dir=install_dir), None
+        return catalog_mod.default_catalog(install_dir=install_dir), None
+    except Exception as exc:  # noqa: BLE001 - a bad card file must not hide the replay
+        return None, f"could not load card data ({type(exc).__name__}: {exc}); printing grpIds"
+
+
+def infer_set(ids: list[int], catalog) -> str | None:
+    """The set most of these cards belong to, according to the catalog (None when unknown)."""
+    if catalog is None:
+        return None
+    counts: Counter = Counter()
+    for gid in ids:
+        try:
+            card = catalog.get(gid)
+        except Exception:  # noqa: BLE001
+            card = None
+        if card is not None and card.set_code:
+            counts[card.set_code.upper()] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _draft_ids(d) -> list[int]:
+    ids = list(d.pool)
+    for r in d.picks:
+        ids.extend(r.pack_cards or [])
+    return ids
+
+
+def state_to_json(state, catalog=None) -> dict:
+    drafts = []
+    for d in state.drafts:
+        set_code = d.set_code or infer_set(_draft_ids(d), catalog)
+        drafts.append({
+            "event": d.event_name, "set": set_code, "format": d.format, "kind": d.kind,
+            "picks": [{"pack": r.pack, "pick": r.pick, "pack_cards": list(r.pack_cards) if r.pack_cards is not None
+                       else None, "picked": list(r.picked)} for r in d.picks],
+            "pool": list(d.pool),
+            "deck": {"main": list(d.deck.main), "side": list(d.deck.side)} if d.deck is not None else None,
+            "complete": d.complete, "finished": d.finished, "wins": d.wins, "losses": d.losses,
+        })
+    return {"drafts": drafts, "warnings": list(state.warnings)}
+
+
+class _Names:
+    def __init__(self, catalog):
+        self.catalog = catalog
+
+    def __call__(self, gid: int) -> str:
+        if self.catalog is None:
+            return str(gid)
+        try:
+            card = self.catalog.get(gid)
+        except Exception:  # noqa: BLE001
+            card = None
+        return f"{card.name} ({gid})" if card is not None else f"#{gid} (unknown card)"
+
+    def many(self, ids) -> str:
+        return ", ".join(self(i) for i in ids)
+
+
+def render_text(state, catalog, stats) -> str:
+    name = _Names(catalog)
+    out = []
+    head = [f"client {state.client_version}" if state.client_version else "client version not in the log"]
+    if state.detailed_logs is not None:
+        head.append("detailed logs " + ("enabled" if state.detailed_logs else "DISABLED"))
+    out.append("Session: " + ", ".join(head))
+    if not state.drafts:
+        out.append("No draft or sealed event found in the log.")
+    for n, d in enumerate(state.drafts, 1):
+        set_code = d.set_code or infer_set(_draft_ids(d), catalog)
+        status = []
+        if d.kind == "draft":
+            status.append("picking over" if d.complete else f"in progress (pack {d.pack_number} pick {d.pick_number})")
+        if d.wins is not None or d.losses is not None:
+            status.append(f"record {d.wins or 0}-{d.losses or 0}")
+        if d.finished:
+            status.append("event finished")
+        out.append("")
+        out.append(f"[{n}] {d.event_name or 'unknown event'}  set {set_code or '?'}  format {d.format or '?'}  "
+                   f"({d.kind}{', ' + ', '.join(status) if status else ''})")
+        if d.cards_per_pick > 1:
+            out.append(f"    {d.cards_per_pick} cards per pick")
+        for r in d.picks:
+            label = f"    P{r.pack}p{r.pick:<3}"
+            taken = name.many(r.picked) if r.picked else "(pick not logged yet)"
+            out.append(f"{label} picked: {taken}")
+            if r.pack_cards is None:
+                out.append(" " * 14 + "pack: not in the log")
+            else:
+                out.append(" " * 14 + f"pack ({len(r.pack_cards)}): {name.many(r.pack_cards)}")
+        if d.current_pack and not d.complete:
+            out.append(f"    Now in front of you: {name.many(d.current_pack)}")
+            if d.missing_from_pack:
+                out.append(f"    Taken from this pack since you last saw it: {name.many(d.missing_from_pack)}")
+        out.append(f"    Pool ({len(d.pool)}): {name.many(d.pool)}")
+        if d.deck is not None:
+            out.append(f"    Deck: {len(d.deck.main)} main, {len(d.deck.side)} sideboard")
+            out.append(f"      main: {name.many(sorted(d.deck.main))}")
+    if state.warnings:
+        out.append("")
+        out.extend(f"WARNING: {w}" for w in state.warnings)
+    bad = stats.malformed + stats.errors + stats.oversized
+    out.append("")
+    out.append(f"Read {stats.lines} lines: {stats.events} events"
+               + (f", {bad} malformed entries skipped" if bad else ""))
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _check_paths(args.paths)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    from copilot.arena.parser import ArenaLogParser
+    from copilot.arena.replay import replay_paths
+
+    parser = ArenaLogParser()
+    try:
+        state = replay_paths(args.paths, parser=parser)
+    except OSError as exc:
+        print(f"copilot replay: cannot read {exc.filename or 'log'}: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
+    need_catalog = not args.json or args.cards or any(d.set_code is None for d in state.drafts)
+    catalog, note = _load_catalog(args.cards, state.install_dir) if need_catalog and state.drafts else (None, None)
+    if args.cards and catalog is None:
+        print(f"copilot replay: {note}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(state_to_json(state, catalog), sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    print(render_text(state, catalog, parser.stats))
+    return 0
