@@ -1,0 +1,286 @@
+"""Build a chat-format pick dataset (train.jsonl, val.jsonl, manifest.json) from 17lands picks.
+
+Streaming end to end: rows are read one at a time (`copilot.training.reader`), turned into a `PickContext` with the
+draft's recent packs as signals, rendered in a prompt format (`copilot.picking.prompts`) and written straight to the
+split's file. Memory grows with the number of drafts (ids and counts), never with rows or columns.
+
+Each line of train.jsonl / val.jsonl::
+
+    {"messages": [system, user, assistant],
+     "meta": {"draft_id", "pack", "pick" (1-based), "set", "event", "format" (prompt format), "candidates" (pack
+              names, pack order, duplicates kept), "pool" (names before this pick, pick order when known),
+              "picked" (the name taken), "pool_ordered" (bool)}}
+
+The split is by draft (see `copilot.training.split`); the same input, options and seed give byte-identical
+train/val files. The output appears atomically: everything is written into a hidden temporary folder beside
+`out`, which is renamed into place at the end; an interrupted or failed build leaves no `out` behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from copilot.training.filters import FilterSpec
+from copilot.training.manifest import atomic_write_json, sha256_file, tool_info, utc_now
+from copilot.training.reader import ReadReport, read_rows
+from copilot.training.split import CountSplit, FracSplit
+
+DATASET_KIND = "magic-copilot.pick-dataset"
+DATASET_VERSION = 1
+SPLITS = ("train", "val")
+META_FIELDS = ("draft_id", "pack", "pick", "set", "event", "format", "candidates", "pool", "picked",
+               "pool_ordered")
+HISTORY_DRAFTS = 64  # drafts whose recent rows are kept for colour signals (rows of a draft are contiguous)
+
+
+class DatasetError(Exception):
+    """The build cannot go on; the message says why and what to do. Nothing was written."""
+
+
+@dataclass
+class DatasetConfig:
+    picks: Path
+    out: Path
+    prompt_format: str = "v1"
+    val_frac: float | None = 0.1
+    val_drafts: int | None = None  # exact number of validation drafts (overrides val_frac)
+    seed: int = 0
+    filters: FilterSpec = field(default_factory=FilterSpec)
+    max_drafts: int | None = None  # stop after the first N drafts of the file
+    catalog: str = "default"  # "default": card data from copilot.cards.catalog; "none": names only
+    force: bool = False  # replace an existing `out`
+    allow_truncated: bool = False  # keep what was read from a file that ends abruptly
+
+
+class _SplitWriter:
+    """One output file: counts lines and hashes bytes as they are written."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = open(path, "wb")
+        self.sha = hashlib.sha256()
+        self.examples = 0
+        self.bytes = 0
+        self.drafts: Counter = Counter()
+
+    def write(self, line: bytes, draft_id: str) -> None:
+        self.fh.write(line)
+        self.sha.update(line)
+        self.examples += 1
+        self.bytes += len(line)
+        self.drafts[draft_id] += 1
+
+    def close(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+
+    def summary(self) -> dict:
+        return {"examples": self.examples, "drafts": len(self.drafts), "bytes": self.bytes,
+                "sha256": self.sha.hexdigest()}
+
+
+def _load_catalog(which: str):
+    """(catalog or None, description for the manifest)."""
+    if which == "none":
+        return None, "none: names only (--catalog none)"
+    try:
+        from copilot.cards.catalog import default_catalog
+    except ImportError as exc:
+        return None, f"none: copilot.cards.catalog unavailable ({exc}); names only"
+    try:
+        cat = default_catalog()
+    except Exception as exc:  # noqa: BLE001 - a missing data file must not stop a build; the manifest says so
+        return None, f"none: default_catalog() failed ({type(exc).__name__}: {exc}); names only"
+    desc = getattr(cat, "describe", None)
+    return cat, (desc() if callable(desc) else "copilot.cards.catalog.default_catalog()")
+
+
+def encode_example(example: dict) -> bytes:
+    return (json.dumps(example, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = None) -> dict:
+    """Build the dataset folder `cfg.out`; returns its manifest. Raises DatasetError (nothing written)."""
+    from copilot.datasets.picks import CardResolver, PickFileError, context_from_row
+    from copilot.picking.prompts import UnknownPromptFormat, get_format
+
+    picks, out = Path(cfg.picks), Path(cfg.out)
+    if not picks.is_file():
+        raise DatasetError(f"pick file not found: {picks}")
+    if out.exists() and not cfg.force:
+        raise DatasetError(f"{out} already exists; choose another --out or pass --force to replace it")
+    try:
+        fmt = get_format(cfg.prompt_format)
+    except UnknownPromptFormat as exc:
+        raise DatasetError(str(exc)) from None
+    try:
+        filters = cfg.filters.build()
+    except ValueError as exc:
+        raise DatasetError(str(exc)) from None
+    if cfg.val_drafts is not None:
+        split = CountSplit(cfg.val_drafts, cfg.seed)
+    else:
+        try:
+            split = FracSplit(0.1 if cfg.val_frac is None else cfg.val_frac, cfg.seed)
+        except ValueError as exc:
+            raise DatasetError(str(exc)) from None
+
+    started = time.perf_counter()
+    source_sha = sha256_file(picks)
+    catalog, catalog_desc = _load_catalog(cfg.catalog)
+    resolve = CardResolver(catalog)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.building-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    report = ReadReport()
+    writers: dict[str, _SplitWriter] = {}
+    pending = None
+    try:
+        writers = {s: _SplitWriter(tmp / f"{s}.jsonl") for s in SPLITS}
+        pending_path = tmp / "pending.tmp"
+        pending = open(pending_path, "wb")
+        history: OrderedDict[str, list] = OrderedDict()
+        names: set[str] = set()
+        sets: Counter = Counter()
+        events: Counter = Counter()
+        drafts_seen: set[str] = set()
+        filtered = pool_fallback = 0
+        stopped_early = False
+        last_progress = time.perf_counter()
+        try:
+            for row in read_rows(picks, report):
+                if row.draft_id not in drafts_seen:
+                    if cfg.max_drafts is not None and len(drafts_seen) >= cfg.max_drafts:
+                        stopped_early = True
+                        break
+                    drafts_seen.add(row.draft_id)
+                past = history.pop(row.draft_id, [])
+                history[row.draft_id] = (past + [row])[-5:]
+                if len(history) > HISTORY_DRAFTS:
+                    history.popitem(last=False)
+                if not all([f(row) for f in filters]):
+                    filtered += 1
+                    continue
+                ctx = context_from_row(row, resolve, past)
+                example = fmt.example(ctx, resolve(row.pick, row.set_code))
+                example["meta"] = {
+                    "draft_id": row.draft_id, "pack": row.pack_number, "pick": row.pick_number,
+                    "set": row.set_code, "event": row.event_type, "format": fmt.name,
+                    "candidates": list(row.pack), "pool": list(row.pool), "picked": row.pick,
+                    "pool_ordered": row.pool_ordered,
+                }
+                if row.pick_2:
+                    example["meta"]["picked_2"] = row.pick_2
+                names.update(row.pack)
+                names.update(row.pool)
+                sets[row.set_code or "?"] += 1
+                events[row.event_type or "?"] += 1
+                pool_fallback += not row.pool_ordered
+                line = encode_example(example)
+                route = split.route(row.draft_id)
+                if route == "pending":
+                    pending.write(row.draft_id.encode("utf-8") + b"\t" + line)
+                else:
+                    writers[route].write(line, row.draft_id)
+                if progress is not None and time.perf_counter() - last_progress > 2.0:
+                    last_progress = time.perf_counter()
+                    progress({"rows": report.rows, "examples": sum(w.examples for w in writers.values()),
+                              "seconds": last_progress - started})
+        except PickFileError as exc:
+            raise DatasetError(str(exc)) from None
+        pending.close()
+        if report.truncated and not cfg.allow_truncated:
+            raise DatasetError(f"{picks}: {report.truncated}. Nothing was written; fix the file, or pass "
+                               "--allow-truncated to build from the rows that could be read")
+        # settle the drafts whose side was not known while streaming (CountSplit)
+        with open(pending_path, "rb") as fh:
+            for raw in fh:
+                draft_id, line = raw.split(b"\t", 1)
+                did = draft_id.decode("utf-8")
+                writers["val" if split.is_val(did) else "train"].write(line, did)
+        pending_path.unlink()
+        for w in writers.values():
+            w.close()
+        total = sum(w.examples for w in writers.values())
+        if total == 0:
+            raise DatasetError(f"no examples: {report.rows} rows read, {report.malformed} malformed, {filtered} "
+                               "filtered out. Check the file and the filters; nothing was written")
+        per_draft = Counter(n for w in writers.values() for n in w.drafts.values())
+        missing_card_data = sorted(resolve.unknown)
+        manifest = {
+            "kind": DATASET_KIND,
+            "dataset_version": DATASET_VERSION,
+            "source": {"path": str(picks.resolve()), "name": picks.name, "sha256": source_sha,
+                       "size_bytes": picks.stat().st_size, "kind": report.kind},
+            "set_codes": sorted(sets), "event_types": sorted(events),
+            "prompt_format": fmt.name, "prompt_format_description": fmt.description,
+            "seed": cfg.seed,
+            "split": split.describe(),
+            "filters": {"given": cfg.filters.to_dict(), "results": {f.name: f.summary() for f in filters}},
+            "limits": {"max_drafts": cfg.max_drafts, "stopped_early": stopped_early},
+            "counts": {
+                "rows_read": report.rows, "rows_malformed": report.malformed, "rows_filtered": filtered,
+                "examples": {s: writers[s].examples for s in SPLITS},
+                "drafts": {s: len(writers[s].drafts) for s in SPLITS},
+                "examples_per_draft": {str(k): v for k, v in sorted(per_draft.items())},
+                "pool_order_unknown": pool_fallback,
+            },
+            "input": report.to_dict(),
+            "files": {f"{s}.jsonl": writers[s].summary() for s in SPLITS},
+            "example_meta_fields": list(META_FIELDS),
+            "catalog": {"source": catalog_desc, "names_without_card_data": len(missing_card_data),
+                        "names_without_card_data_sample": missing_card_data[:50]},
+            "card_count": len(names),
+            "cards": sorted(names),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "created": utc_now(),
+            "tool": tool_info(),
+        }
+        atomic_write_json(tmp / "manifest.json", manifest)
+        if out.exists():  # --force: swap atomically, then drop the old folder
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+        return manifest
+    except BaseException:
+        for fh in [w.fh for w in writers.values()] + ([pending] if pending is not None else []):
+            fh.close()  # closing twice is harmless; open handles would block the removal on Windows
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_manifest(folder: str | os.PathLike) -> dict:
+    p = Path(folder) / "manifest.json"
+    if not p.is_file():
+        raise DatasetError(f"{folder} is not a dataset folder (no manifest.json); build one with "
+                           "`copilot dataset build --picks FILE --out DIR`")
+    with open(p, encoding="utf-8") as fh:
+        m = json.load(fh)
+    if m.get("kind") != DATASET_KIND:
+        raise DatasetError(f"{p} is not a pick-dataset manifest (kind={m.get('kind')!r})")
+    return m
+
+
+def iter_examples(folder: str | os.PathLike, split: str = "train"):
+    """Stream the examples (dicts) of one split of a dataset folder."""
+    path = Path(folder) / f"{split}.jsonl"
+    if not path.is_file():
+        raise DatasetError(f"{path} missing: not a complete dataset folder")
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
