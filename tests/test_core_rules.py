@@ -1,4 +1,5 @@
 """Architecture invariants that every change must keep."""
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -7,13 +8,23 @@ PKG = Path(__file__).resolve().parent.parent / "copilot"
 HEAVY = ("torch", "transformers", "peft", "bitsandbytes", "llama_cpp", "openai", "PySide6")
 
 
+def _imported_modules(py: Path) -> set[str]:
+    tree = ast.parse(py.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
 def test_qt_only_under_gui():
     offenders = []
     for py in PKG.rglob("*.py"):
         if "gui" in py.relative_to(PKG).parts:
             continue
-        text = py.read_text(encoding="utf-8")
-        if "PySide6" in text or "from PyQt" in text or "import PyQt" in text:
+        if _imported_modules(py) & {"PySide6", "PyQt5", "PyQt6", "shiboken6"}:
             offenders.append(str(py))
     assert offenders == []
 
