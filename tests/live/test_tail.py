@@ -222,6 +222,9 @@ def test_callback_error_is_reported_and_tailing_goes_on(tmp_path):
                   on_error=errors.append)
     t.start()
     try:
+        deadline = time.monotonic() + 5
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.01)
         append(p, b"ok\n")
         assert done.wait(5)
     finally:
