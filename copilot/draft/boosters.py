@@ -73,16 +73,18 @@ class SetCards:
 
     @classmethod
     def from_file(cls, path: Path) -> "SetCards":
-        try:  # prefer the shared catalog when it exists (richer Card fields, several sources)
-            from copilot.cards.catalog import load_catalog  # type: ignore
+        """Cards of a card data file through the shared CardCatalog (any format it reads); the plain 17lands
+        reader above when the catalog cannot load it."""
+        try:
+            from copilot.cards.catalog import load_catalog
 
-            catalog = load_catalog([Path(path)])
-            cards = getattr(catalog, "all_cards", None)
-            if callable(cards):
-                return cls(cards())
-        except Exception:  # noqa: BLE001 - fall back to the plain reader below
-            pass
-        return cls(read_17lands_cards(Path(path)))
+            return cls.from_catalog(load_catalog([Path(path)]))
+        except Exception:  # noqa: BLE001 - fall back to the plain reader
+            return cls(read_17lands_cards(Path(path)))
+
+    @classmethod
+    def from_catalog(cls, catalog) -> "SetCards":
+        return cls(catalog.cards())
 
     def booster_cards(self, set_code: str) -> list[Card]:
         seen: dict[str, Card] = {}

@@ -61,8 +61,11 @@ class PersonalityEngine(EngineBase):
         return cls(inner, prefer=personality.get("prefer"), strength=float(personality.get("strength", 3)),
                    rares=rares)
 
-    def available(self) -> tuple[bool, str]:
-        return self.inner.available()
+    def available(self, set_code: str | None = None) -> tuple[bool, str]:
+        try:
+            return self.inner.available(set_code)  # type: ignore[call-arg]
+        except TypeError:
+            return self.inner.available()
 
     def rank(self, ctx: PickContext) -> Recommendation:
         return self._adjust(safe_rank(self.inner, ctx))

@@ -25,9 +25,7 @@ def create_engine(name: str, options: dict, set_code: str | None):
         from copilot.picking import registry  # type: ignore
     except ImportError:
         registry = None
-    if registry is not None:
-        if set_code and "set" not in opts and name in ("ratings", "heuristic", "mlp"):
-            opts.setdefault("set_code", set_code)
+    if registry is not None:  # engines that need the set read it from each PickContext
         return registry.create_engine(name, opts)
     if name == "random":
         from copilot.picking.random_engine import RandomEngine
