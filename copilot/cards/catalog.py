@@ -13,6 +13,7 @@ the Arena database, through a pickle cache in `user_cache_dir()` keyed by the in
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import pickle
@@ -21,10 +22,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from copilot.cards.model import Card, front_face, name_key, unknown_card
+from copilot.cards.model import Card, front_face, unknown_card
+from copilot.cards.model import name_key as _name_key
 from copilot.cards.sources import KIND_PRIORITY, CardSourceError, detect_kind, json_kind, load_file
 
 log = logging.getLogger(__name__)
+name_key = functools.lru_cache(maxsize=1 << 16)(_name_key)
 
 CACHE_VERSION = 1
 CARD_SUFFIXES = (".csv", ".json", ".mtga", ".sqlite", ".db", ".gz")
@@ -93,7 +96,9 @@ class CardCatalog:
             existing = self._by_id.get(card.arena_id)
             merged = existing.merged(card) if existing is not None else card
             # name-only cards of the same name (same set, or no set) fill what is still missing
-            for ref in self._name_matches(merged.name, merged.set_code, self._nl_full, self._nl_front,
+            nl_hit = self._nameless and (name_key(merged.name) in self._nl_full or name_key(
+                merged.name) in self._nl_front or name_key(front_face(merged.name)) in self._nl_full)
+            for ref in () if not nl_hit else self._name_matches(merged.name, merged.set_code, self._nl_full, self._nl_front,
                                           self._nameless.get, setless_ok=True):
                 other = self._nameless[ref]
                 if other.set_code is None:
@@ -294,12 +299,22 @@ def shared_card_files() -> list[Path]:
     return out
 
 
+def _settings():
+    try:
+        from copilot.settings import Settings
+        return Settings.load()
+    except Exception as e:  # settings are optional here; a broken settings file must not hide the cards
+        log.info("settings not readable (%s); using no user card files", e)
+        return None
+
+
 def user_card_files() -> list[Path]:
-    """Card files the user added: everything in `<user_data_dir>/cards/` and $COPILOT_CARD_FILES
-    (os.pathsep-separated files or folders)."""
+    """Card files the user added: Settings.card_files, everything in `<user_data_dir>/cards/` and
+    $COPILOT_CARD_FILES (os.pathsep-separated files or folders)."""
     from copilot.paths import user_data_dir
 
-    out = []
+    settings = _settings()
+    out = [Path(p) for p in (getattr(settings, "card_files", None) or []) if str(p).strip()]
     d = user_data_dir() / "cards"
     if d.is_dir():
         out.append(d)
@@ -331,6 +346,9 @@ def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None,
 
     paths = shared_card_files() + user_card_files() + [Path(p) for p in extra]
     problems = []
+    if install_dir is None:
+        settings = _settings()
+        install_dir = (getattr(settings, "arena_install_dir", "") or None) if settings else None
     if install_dir is not None:
         from copilot.cards.sources.arena_db import find_card_database
         db = find_card_database(Path(install_dir))
