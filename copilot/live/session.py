@@ -91,7 +91,7 @@ class LiveSession:
 
     def run_once(self) -> ArenaState:
         """Read what the log holds now, flush, save, return the state (no thread)."""
-        if not self._prepare():
+        if not self.prepare():
             return self.state
         for item in self._tailer.poll():
             self._dispatch(item)
@@ -101,7 +101,7 @@ class LiveSession:
     def start(self) -> None:
         """Follow the log in the background. When no log exists yet, warn and look again every few seconds."""
         self._stop.clear()
-        if self._prepare():
+        if self.prepare():
             self._tailer.start()
             self.info.mode = self._tailer.mode
             return
@@ -122,7 +122,7 @@ class LiveSession:
 
     # ------------------------------------------------------------------ set-up
 
-    def _prepare(self) -> bool:
+    def prepare(self) -> bool:
         if self._tailer is not None:
             return True
         if self.log_path is None:
@@ -160,7 +160,7 @@ class LiveSession:
 
     def _wait_for_log(self) -> None:
         while not self._stop.wait(FIND_LOG_RETRY_S):
-            if locate.find_log() is not None and self._prepare():
+            if locate.find_log() is not None and self.prepare():
                 self._tailer.start()
                 self.info.mode = self._tailer.mode
                 self._warn(f"Found the MTG Arena log: {self.log_path}")

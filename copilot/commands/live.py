@@ -1,0 +1,298 @@
+"""`copilot live`: follow MTG Arena's Player.log and print the draft as it happens, with a pick recommendation
+for every new pack.
+
+    copilot live                       # find the log, follow it (Ctrl-C to stop; the state is saved)
+    copilot live --once --log FILE     # process what the file holds now and exit
+    copilot live --engine gguf --engine-option model=/path/model.gguf
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "live", help="follow the MTG Arena log and recommend picks as the draft goes",
+        description="Follow MTG Arena's Player.log (found automatically, or --log) and print each draft event: "
+                    "event/set/format, the pack in front of you with a recommendation, the pick made, the pool. "
+                    "The state is saved, so a draft survives restarts of this app and of Arena. "
+                    "Needs 'Detailed Logs (Plugin Support)' enabled in Arena (Options -> Account).")
+    p.add_argument("--log", metavar="PATH", help="the Player.log to follow (a file, or the MTGA folder holding it); "
+                                                   "default: $COPILOT_ARENA_LOG, then the usual places per OS")
+    p.add_argument("--no-prev", action="store_true",
+                   help="do not read Player-prev.log (the previous Arena session) before Player.log")
+    p.add_argument("--once", action="store_true", help="process what the log holds now and exit")
+    p.add_argument("--engine", default="ratings", metavar="NAME",
+                   help="pick engine (ratings, heuristic, random, gguf, hf, openai, mlp); falls back to "
+                        "ratings -> heuristic -> random when it cannot answer (default: ratings)")
+    p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="option for the engine, e.g. model=/path/to.gguf, ratings=FILE, base_url=URL (repeatable)")
+    p.add_argument("--no-recommend", action="store_true", help="only show the draft, no recommendations")
+    p.add_argument("--top", type=int, default=3, help="how many ranked cards to show (default 3)")
+    p.add_argument("--cards", nargs="+", metavar="FILE", default=None,
+                   help="card data for names (17lands cards.csv(.gz), Scryfall/MTGJSON JSON, Arena "
+                        "Raw_CardDatabase); default: the shared data and the Arena card database when found")
+    p.add_argument("--json", action="store_true", help="print one JSON object per line (grpIds and names)")
+    p.add_argument("--fresh", action="store_true", help="ignore the saved live state (it is overwritten)")
+    p.add_argument("--no-save", action="store_true", help="do not read or write the saved live state")
+    p.add_argument("--poll", action="store_true",
+                   help="poll the file instead of using file-system notifications (network drives, WSL)")
+    p.add_argument("--interval", type=float, default=0.5, help="polling interval in seconds (default 0.5)")
+    p.set_defaults(func=run)
+
+
+def _engine_options(pairs: list[str]) -> dict | str:
+    out: dict = {}
+    for pair in pairs:
+        if "=" not in pair:
+            return f"--engine-option {pair!r}: expected KEY=VALUE"
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+class Printer:
+    """Turns successive ArenaStates into lines (text or JSON), printing only what changed."""
+
+    def __init__(self, out, *, as_json: bool, names, recommend=None, top: int = 3):
+        self.out, self.as_json, self.names, self.recommend, self.top = out, as_json, names, recommend, top
+        self._lock = threading.Lock()
+        self._drafts: dict[int, dict] = {}  # index -> what was printed about that draft
+
+    def emit(self, kind: str, text: str, /, **data) -> None:
+        with self._lock:
+            if self.as_json:
+                self.out.write(json.dumps({**data, "type": kind}) + "\n")
+            else:
+                self.out.write(text + "\n")
+            self.out.flush()
+
+    def warning(self, text: str) -> None:
+        self.emit("warning", f"WARNING: {text}", text=text)
+
+    def baseline(self, state) -> None:
+        """Drafts already known at start (saved state): one line each, then only changes are printed."""
+        for i, d in enumerate(state.drafts):
+            self._drafts[i] = self._snapshot(d)
+            self.emit("known", f"[saved] {self._title(d)}: pool {len(d.pool)}"
+                      + (", picking over" if d.complete else f", pack {d.pack_number} pick {d.pick_number}"),
+                      index=i, **self._head(d), pool=list(d.pool))
+            if i == state.active and d.awaiting_pick:
+                self._pack(i, d)  # the decision waiting when the app was closed
+
+    @staticmethod
+    def _snapshot(d) -> dict:
+        return {"head": (d.event_name, d.set_code, d.format, d.kind),
+                "picks": {(r.pack, r.pick) for r in d.picks if r.picked},
+                "pack": (d.pack_number, d.pick_number, tuple(d.current_pack or ())) if d.awaiting_pick else None,
+                "complete": d.complete, "deck": (tuple(d.deck.main), tuple(d.deck.side)) if d.deck else None,
+                "finished": d.finished, "pool": len(d.pool)}
+
+    @staticmethod
+    def _head(d) -> dict:
+        return {"event": d.event_name, "set": d.set_code, "format": d.format, "kind": d.kind}
+
+    @staticmethod
+    def _title(d) -> str:
+        return (f"{d.event_name or 'unknown event'}  set {d.set_code or '?'}  format {d.format or '?'}"
+                + ("  (sealed)" if d.kind == "sealed" else ""))
+
+    def state(self, state) -> None:
+        for i, d in enumerate(state.drafts):
+            old = self._drafts.get(i)
+            new = self._snapshot(d)
+            if old == new:
+                continue
+            self._drafts[i] = new
+            self._changes(i, d, old or {"head": None, "picks": set(), "pack": None, "complete": False,
+                                         "deck": None, "finished": False, "pool": 0}, new,
+                          is_current=(i == state.active))
+
+    def _changes(self, i: int, d, old: dict, new: dict, is_current: bool) -> None:
+        if old["head"] != new["head"]:
+            self.emit("draft", f"== {self._title(d)}", index=i, **self._head(d))
+        if d.kind == "sealed" and d.pool and new["pool"] != old["pool"]:
+            self.emit("pool", f"   sealed pool ({len(d.pool)}): {self.names.many(d.pool)}", index=i,
+                          cards=list(d.pool), names=self.names.list(d.pool))
+        done = sorted((r for r in d.picks if r.picked), key=lambda r: (r.pack, r.pick))
+        pool_after = 0
+        for r in done:
+            pool_after += len(r.picked)
+            if (r.pack, r.pick) in old["picks"]:
+                continue
+            shown = (f"\n      from ({len(r.pack_cards)}): {self.names.many(r.pack_cards)}"
+                     if r.pack_cards and (new["pack"] is None or not is_current or
+                                          (r.pack, r.pick) != new["pack"][:2]) else "")
+            self.emit("pick", f"   P{r.pack}p{r.pick} picked: {self.names.many(r.picked)}   (pool {pool_after})"
+                      + shown, index=i, pack=r.pack, pick=r.pick, picked=list(r.picked),
+                      names=self.names.list(r.picked), pack_cards=r.pack_cards, pool_size=pool_after)
+        if new["pack"] and new["pack"] != old["pack"] and is_current:
+            self._pack(i, d)
+        if new["complete"] and not old["complete"]:
+            self.emit("complete", f"   Draft complete: pool {len(d.pool)} cards", index=i, pool=list(d.pool))
+        if new["deck"] and new["deck"] != old["deck"]:
+            self.emit("deck", f"   Deck submitted: {len(d.deck.main)} main, {len(d.deck.side)} sideboard",
+                      index=i, main=list(d.deck.main), side=list(d.deck.side))
+        if new["finished"] and not old["finished"]:
+            self.emit("finished", f"   Event over: {d.wins or 0}-{d.losses or 0}", index=i, wins=d.wins,
+                      losses=d.losses)
+
+    def _pack(self, i: int, d) -> None:
+        cards = list(d.current_pack)
+        text = f"-- P{d.pack_number}p{d.pick_number} pack ({len(cards)}): {self.names.many(cards)}"
+        rec_text, rec_data = self.recommend(d) if self.recommend else (None, None)
+        if rec_text:
+            text += "\n" + "\n".join("   " + ln for ln in rec_text.splitlines())
+        self.emit("pack", text, index=i, pack=d.pack_number, pick=d.pick_number, cards=cards,
+                  names=self.names.list(cards), recommendation=rec_data)
+
+
+class Names:
+    def __init__(self, catalog):
+        self.catalog = catalog
+
+    def one(self, gid: int) -> str:
+        card = None
+        if self.catalog is not None:
+            try:
+                card = self.catalog.get(gid)
+            except Exception:  # noqa: BLE001 - names are a convenience
+                card = None
+        return card.name if card is not None else f"#{gid}"
+
+    def many(self, ids) -> str:
+        return ", ".join(self.one(i) for i in ids)
+
+    def list(self, ids) -> list[str] | None:
+        return [self.one(i) for i in ids] if self.catalog is not None else None
+
+
+def _load_catalog(cards: list[str] | None, install_dir: Path | None):
+    """(catalog or None, note). The Arena install folder is used only when it exists here."""
+    try:
+        from copilot.cards import catalog as catalog_mod
+    except ImportError:
+        return None, "card catalog not available in this build: printing grpIds"
+    inst = install_dir if install_dir is not None and install_dir.is_dir() else None
+    try:
+        if cards:
+            return catalog_mod.load_catalog([Path(c) for c in cards], arena_install_dir=inst), None
+        return catalog_mod.default_catalog(install_dir=inst), None
+    except Exception as exc:  # noqa: BLE001 - a bad card file must not stop the live view
+        return None, f"could not load card data ({type(exc).__name__}: {exc}); printing grpIds"
+
+
+def _recommender(args, catalog, options: dict):
+    """A function draft -> (text, dict) using D1's registry, or (None, note) when it cannot be built."""
+    if args.no_recommend:
+        return None, None
+    if catalog is None:
+        return None, "no card data: recommendations need card names (pass --cards FILE)"
+    try:
+        from copilot.picking.context import context_from_draft
+        from copilot.picking.registry import fallback_chain, rank_with_fallback
+    except ImportError as exc:
+        return None, f"pick engines not available in this build ({exc}); showing the draft only"
+    try:
+        from copilot.picking.render import format_recommendation
+    except ImportError:  # pragma: no cover - render ships with the registry
+        format_recommendation = None
+    chain = fallback_chain(args.engine, {args.engine: options} if options else None)
+    if not chain:
+        return None, f"no pick engine could be created (asked for {args.engine!r})"
+
+    def recommend(draft):
+        ctx = context_from_draft(draft, catalog)
+        if ctx is None:
+            return None, None
+        rec = rank_with_fallback(chain, ctx)
+        text = format_recommendation(rec, top=args.top) if format_recommendation else \
+            "Pick: " + (rec.best.name if rec.best else "none")
+        data = rec.to_dict()
+        data["ranked"] = data["ranked"][: max(1, args.top)]
+        return text, data
+
+    return recommend, None
+
+
+def _no_log(args) -> int:
+    from copilot.arena import locate
+
+    if args.log:
+        print(f"copilot live: {args.log}: no such file (nor a folder holding Player.log). Pass the path of "
+              "MTG Arena's Player.log with --log PATH.", file=sys.stderr)
+    else:
+        print("copilot live: " + locate.no_log_message(), file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from copilot.arena import locate
+
+    options = _engine_options(args.engine_option)
+    if isinstance(options, str):
+        print(f"copilot live: {options}", file=sys.stderr)
+        return 2
+    log_path = locate.find_log(args.log) if args.log else locate.find_log()
+    if log_path is None:
+        return _no_log(args)
+    from copilot.live.session import LiveSession
+
+    catalog, note = _load_catalog(args.cards, locate.install_dir_from_log(log_path))
+    if args.cards and catalog is None:
+        print(f"copilot live: {note}", file=sys.stderr)
+        return 2
+    recommend, rec_note = _recommender(args, catalog, options)
+    printer = Printer(sys.stdout, as_json=args.json, names=Names(catalog), recommend=recommend, top=args.top)
+    for n in (note, rec_note):
+        if n:
+            printer.emit("note", f"note: {n}", text=n)
+    session = LiveSession(log_path, include_prev=not args.no_prev, persist=not args.no_save,
+                          resume=not args.fresh, on_warning=printer.warning,
+                          poll_interval=max(0.05, args.interval), use_watchdog=not args.poll)
+    session.on_state = printer.state
+    if args.once:
+        _start_banner(printer, session, log_path, following=False)
+        state = session.run_once()
+        _summary(printer, session, state)
+        return 0
+    _start_banner(printer, session, log_path, following=True)
+    session.start()
+    printer.emit("mode", f"(watching with {session.info.mode}; Ctrl-C to stop)", mode=session.info.mode)
+    stop = threading.Event()
+    try:
+        while not stop.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        session.stop()
+    _summary(printer, session, session.state)
+    return 0
+
+
+def _start_banner(printer: Printer, session, log_path: Path, following: bool) -> None:
+    # Load the saved state first, so that drafts from earlier sessions are summarised, not re-printed.
+    session.prepare()
+    resumed = session.info.resumed
+    printer.emit("start", f"{'Following' if following else 'Reading'} {log_path}"
+                 + {"offset": " (resuming where the last run stopped)",
+                    "state": " (saved drafts restored; replaying the log on top)"}.get(resumed, ""),
+                 log=str(log_path), resumed=resumed)
+    printer.baseline(session.state)
+
+
+def _summary(printer: Printer, session, state) -> None:
+    d = state.current
+    stats = session.parser.stats
+    if d is None:
+        text = "No draft in progress."
+    else:
+        text = f"Now: {printer._title(d)}: pool {len(d.pool)}" + (
+            ", picking over" if d.complete else f", pack {d.pack_number} pick {d.pick_number}")
+    printer.emit("summary", f"{text}\n(read {stats.lines} lines, {stats.events} events)",
+                 text=text, lines=stats.lines, events=stats.events, drafts=len(state.drafts))
