@@ -1,0 +1,115 @@
+"""`copilot eval`: pick accuracy of one or more engines on 17lands picks, side by side.
+
+JSON shape (`--json`): with one engine, one object
+``{"engine", "model", "n", "top1", "top3", "valid", "by_pick": {"1-3": {"n", "top1"}, "4-8": ..., "9+": ...},
+"latency_ms": {"p50", "p95", "mean"}, "tokens_per_pick", "errors", "file", "picks", "drafts", "seconds", "sample",
+"limit", "unknown_cards"}``; with several engines ``{"file", "picks", ..., "engines": [<engine object>, ...]}``.
+Rates are fractions (0.4512).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "eval", help="pick accuracy of engines on 17lands picks (draft_data CSV or picks JSONL)",
+        description="Rank every pick of a 17lands file with each engine and report top-1/top-3 accuracy, valid "
+                    "answers, accuracy by pick, latency and tokens per pick, engines side by side.")
+    p.add_argument("--picks", required=True, type=Path, metavar="FILE",
+                   help="17lands draft_data CSV(.gz) or picks JSONL(.gz)")
+    p.add_argument("--engine", action="append", dest="engines", metavar="NAME",
+                   help="engine to evaluate (repeat for several; default: ratings). "
+                        "Known: ratings, heuristic, random, gguf, hf, openai, mlp")
+    p.add_argument("--model", help="model file/folder for gguf, hf and mlp engines")
+    p.add_argument("--adapter", help="LoRA adapter for the hf/gguf engines")
+    p.add_argument("--ratings", type=Path, help="17lands ratings file for the ratings engine "
+                                                "(default: found for the set in user data / shared data)")
+    p.add_argument("--cards", type=Path, nargs="+", default=[], metavar="FILE",
+                   help="extra card data files (17lands cards.csv, Scryfall, MTGJSON, ratings JSON)")
+    p.add_argument("--format", help="prompt format for LLM engines (default: the model's own, else v1)")
+    p.add_argument("--limit", type=int, help="read at most N rows of the file")
+    p.add_argument("--sample", type=int, metavar="N", help="evaluate N whole drafts drawn at random (for slow engines)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample and of the random engine (default 0)")
+    p.add_argument("--opt", action="append", default=[], metavar="ENGINE.KEY=VALUE",
+                   help="extra engine option, e.g. gguf.n_threads=2 or ratings.ramp=8 (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=run_eval)
+
+
+def _engine_options(args, name: str) -> dict:
+    opts: dict = {}
+    if name in ("gguf", "hf", "mlp", "openai") and args.model:
+        opts["model"] = args.model
+    if name in ("gguf", "hf") and args.adapter:
+        opts["adapter"] = args.adapter
+    if name in ("gguf", "hf", "openai") and args.format:
+        opts["format"] = args.format
+    if name == "ratings" and args.ratings:
+        opts["ratings"] = str(args.ratings)
+    if name == "random":
+        opts["seed"] = args.seed
+    for item in args.opt:
+        key, sep, value = item.partition("=")
+        target, dot, field = key.partition(".")
+        if not sep or not dot:
+            raise ValueError(f"--opt {item!r}: expected ENGINE.KEY=VALUE")
+        if target == name:
+            opts[field] = value
+    return opts
+
+
+def _catalog(extra: list[Path]):
+    from copilot.cards.catalog import default_catalog
+
+    return default_catalog(extra=extra)
+
+
+def run_eval(args) -> int:
+    from copilot.picking.evaluate import evaluate, format_table, stderr_progress
+    from copilot.picking.registry import EngineUnavailable, create_engine
+
+    if not args.picks.is_file():
+        print(f"error: picks file not found: {args.picks}", file=sys.stderr)
+        return 2
+    names = args.engines or ["ratings"]
+    engines = []
+    try:
+        for name in names:
+            engines.append(create_engine(name, _engine_options(args, name)))
+    except (EngineUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for engine in engines:
+        ok, why = engine.available()
+        if not ok:
+            print(f"error: engine {engine.name!r} is unavailable: {why}", file=sys.stderr)
+            return 2
+    try:
+        catalog = _catalog(list(args.cards))
+    except (OSError, ValueError) as exc:
+        print(f"error: card data: {exc}", file=sys.stderr)
+        return 2
+    progress = None if args.quiet else stderr_progress
+    if progress:
+        progress(f"eval: {', '.join(names)} on {args.picks} ({len(catalog)} cards known)")
+    try:
+        report = evaluate(args.picks, engines, catalog, limit=args.limit, sample=args.sample, seed=args.seed,
+                          progress=progress)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for engine in engines:
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_table(report))
+    return 0
