@@ -173,14 +173,19 @@ class CardCatalog:
     def cards_in_set(self, set_code: str, booster_only: bool = True, include_basics: bool = False) -> list[Card]:
         """One Card per distinct card name in a set, preferring the booster printing; sorted by name.
 
-        booster_only keeps printings a source marks as opened in boosters (17lands `is_booster`). Basic lands are
-        left out unless include_basics.
+        booster_only keeps printings a source marks as opened in boosters (17lands `is_booster`); when no source
+        says anything about boosters for the set, all its printings are used (logged). Basic lands are left out
+        unless include_basics.
         """
         code = set_code.upper()
+        in_set = [c for c in self.cards() if c.set_code == code]
+        if booster_only and in_set and all(c.is_booster is None for c in in_set):
+            # no loaded source says which printings are in boosters (e.g. a new set known only from the
+            # Arena database): use every printing of the set rather than nothing, and say so
+            log.warning("no booster information for set %s: using all %d printings", code, len(in_set))
+            booster_only = False
         best: dict[str, Card] = {}
-        for c in self.cards():
-            if c.set_code != code:
-                continue
+        for c in in_set:
             if booster_only and c.is_booster is not True:
                 continue
             if not include_basics and c.is_basic_land:
@@ -356,7 +361,9 @@ def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None,
             paths.append(db)
         else:
             problems.append(f"{install_dir}: no Raw_CardDatabase_*.mtga under this Arena folder")
-    key = (CACHE_VERSION, _fingerprint(paths))
+    code = Path(__file__).resolve().parent
+    code_files = sorted(code.glob("*.py")) + sorted((code / "sources").glob("*.py"))
+    key = (CACHE_VERSION, _fingerprint(paths), _fingerprint(code_files))  # new code also rebuilds
     cache_file = user_cache_dir() / "card-catalog.pickle"
     if use_cache and cache_file.is_file():
         try:

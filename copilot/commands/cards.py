@@ -146,7 +146,11 @@ def cmd_check(args) -> int:
     from copilot.cards.sources import CardSourceError, load_file
 
     rc = 0
+    files = []
     for f in args.files:
+        p = Path(f)
+        files += sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+    for f in files:
         try:
             kind, cards = load_file(Path(f))
         except CardSourceError as e:

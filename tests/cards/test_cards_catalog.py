@@ -46,8 +46,12 @@ def _mtgjson_delver(with_arena_id: bool):
 
 @pytest.fixture(scope="module")
 def shared_catalog(shared_data):
+    """The real files these tests need (the full shared set is measured by bench/bench_catalog.py)."""
+    ratings = shared_data / "ratings" / "mtga_draft_17lands_format"
     cat = CardCatalog()
-    cat.load_files([shared_data / "cards", shared_data / "ratings" / "mtga_draft_17lands_format"])
+    cat.load_files([shared_data / "cards" / "17lands_cards.csv.gz", shared_data / "cards" / "OTJ.mtgjson-5.2.2.json.gz",
+                    shared_data / "cards" / "scryfall_cache" / "BLB_cards.json.gz",
+                    ratings / "FIN_PremierDraft_All_Data.json.gz", ratings / "MKM_PremierDraft_Data_2024-05-03.json.gz"])
     return cat
 
 
@@ -161,6 +165,8 @@ def test_cards_in_set_dsk_matches_17lands_and_the_pick_index(shared_catalog, sha
     for r in index:
         if r["name"] in by_name:
             assert by_name[r["name"]].arena_id == int(r["arena_id"]), r["name"]  # booster printing preferred
+    for r in index:  # every 17lands pick name resolves to the printing the pick index names
+        assert shared_catalog.by_name(r["name"], r["printing_set"]).arena_id == int(r["arena_id"]), r["name"]
     with_basics = shared_catalog.cards_in_set("dsk", include_basics=True)
     assert len(with_basics) == 276
     assert all(c.is_booster for c in dsk)
@@ -208,3 +214,10 @@ def test_default_catalog_uses_shared_user_files_and_cache(tmp_path, monkeypatch,
     os.utime(extra, ns=(1, 1))
     third = default_catalog(extra=[extra], install_dir=install)
     assert third.get(99001) is not None and third.get(78378).text.endswith("Flying")
+
+
+def test_cards_in_set_without_booster_information_uses_all_printings(arena_db_factory):
+    cat = load_catalog([arena_db_factory("new")])
+    names = [c.name for c in cat.cards_in_set("DSK")]
+    assert names == ["Abhorrent Oculus", "Bottomless Pool // Locker Room"]  # basics left out
+    assert [c.name for c in cat.cards_in_set("DSK", include_basics=True)][-1] == "Plains"

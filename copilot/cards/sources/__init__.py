@@ -189,6 +189,8 @@ def json_kind(obj) -> str | None:
 def load_file(path: Path) -> tuple[str, list[Card]]:
     """Read one card file of any supported kind -> (kind, cards). Raises CardSourceError with the file name."""
     path = Path(path)
+    if path.is_dir():
+        raise CardSourceError(f"{path}: is a folder; give the card files in it (or load the folder into a catalog)")
     if not path.is_file():
         raise CardSourceError(f"{path}: no such card file")
     kind = detect_kind(path)
