@@ -55,6 +55,9 @@ def run(args) -> int:
         gui.engine = args.engine
     ctx = AppContext(gui=gui, card_files=[Path(p) for p in (args.cards or [])])
     apply_theme(app, gui.theme)
+    # The card catalog loads once, here, before the window is interactive: unpickling it holds the GIL for most
+    # of a second, which would freeze the UI if it happened on a worker thread later.
+    ctx.catalog()
     window = MainWindow(ctx)
     if args.panel:
         window.show_panel(args.panel)

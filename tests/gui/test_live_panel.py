@@ -20,7 +20,9 @@ def panel(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("COPILOT_HOME", str(tmp_path))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
-    p = LivePanel(AppContext(gui=GuiState(engine="ratings", commentary=False)))
+    ctx = AppContext(gui=GuiState(engine="ratings", commentary=False))
+    ctx.catalog()  # as the app does at startup, before the window is interactive
+    p = LivePanel(ctx)
     qtbot.addWidget(p)
     p.resize(1280, 800)
     p.show()
