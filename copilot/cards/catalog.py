@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 
 from copilot.cards.model import Card, front_face, unknown_card
 from copilot.cards.model import name_key as _name_key
-from copilot.cards.sources import KIND_PRIORITY, CardSourceError, detect_kind, json_kind, load_file
+from copilot.cards.sources import KIND_PRIORITY, CardSourceError, detect_kind, json_kind, load_file, norm_set_code
 
 log = logging.getLogger(__name__)
 name_key = functools.lru_cache(maxsize=1 << 16)(_name_key)
@@ -96,10 +96,12 @@ class CardCatalog:
             existing = self._by_id.get(card.arena_id)
             merged = existing.merged(card) if existing is not None else card
             # name-only cards of the same name (same set, or no set) fill what is still missing
-            nl_hit = self._nameless and (name_key(merged.name) in self._nl_full or name_key(
-                merged.name) in self._nl_front or name_key(front_face(merged.name)) in self._nl_full)
-            for ref in () if not nl_hit else self._name_matches(merged.name, merged.set_code, self._nl_full, self._nl_front,
-                                          self._nameless.get, setless_ok=True):
+            fk = name_key(merged.name)
+            nl_hit = bool(self._nameless) and (fk in self._nl_full or fk in self._nl_front
+                                               or name_key(front_face(merged.name)) in self._nl_full)
+            refs = self._name_matches(merged.name, merged.set_code, self._nl_full, self._nl_front,
+                                      self._nameless.get, setless_ok=True) if nl_hit else []
+            for ref in refs:
                 other = self._nameless[ref]
                 if other.set_code is None:
                     other = replace(other, rarity=None, is_booster=None)
@@ -150,7 +152,7 @@ class CardCatalog:
         if not name:
             return None
         name = " ".join(str(name).split()).replace(" /// ", " // ")
-        set_code = set_code.upper() if set_code else None
+        set_code = norm_set_code(set_code)
         refs = self._name_matches(name, set_code, self._full, self._front, self._by_id.get)
         cands = [self._by_id[r] for r in refs]
         if not cands:
@@ -177,7 +179,7 @@ class CardCatalog:
         says anything about boosters for the set, all its printings are used (logged). Basic lands are left out
         unless include_basics.
         """
-        code = set_code.upper()
+        code = norm_set_code(set_code)
         in_set = [c for c in self.cards() if c.set_code == code]
         if booster_only and in_set and all(c.is_booster is None for c in in_set):
             # no loaded source says which printings are in boosters (e.g. a new set known only from the

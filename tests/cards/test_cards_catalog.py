@@ -49,9 +49,10 @@ def shared_catalog(shared_data):
     """The real files these tests need (the full shared set is measured by bench/bench_catalog.py)."""
     ratings = shared_data / "ratings" / "mtga_draft_17lands_format"
     cat = CardCatalog()
-    cat.load_files([shared_data / "cards" / "17lands_cards.csv.gz", shared_data / "cards" / "OTJ.mtgjson-5.2.2.json.gz",
-                    shared_data / "cards" / "scryfall_cache" / "BLB_cards.json.gz",
-                    ratings / "FIN_PremierDraft_All_Data.json.gz", ratings / "MKM_PremierDraft_Data_2024-05-03.json.gz"])
+    cards = shared_data / "cards"
+    cat.load_files([cards / "17lands_cards.csv.gz", cards / "OTJ.mtgjson-5.2.2.json.gz",
+                    cards / "scryfall_cache" / "BLB_cards.json.gz", ratings / "FIN_PremierDraft_All_Data.json.gz",
+                    ratings / "MKM_PremierDraft_Data_2024-05-03.json.gz"])
     return cat
 
 

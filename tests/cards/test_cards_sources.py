@@ -51,7 +51,8 @@ def test_scryfall_cache(cards_dir):
 
 
 def test_ratings_set_file(shared_data):
-    kind, cards = load_file(shared_data / "ratings" / "mtga_draft_17lands_format" / "BLB_PremierDraft_All_Data.json.gz")
+    ratings = shared_data / "ratings" / "mtga_draft_17lands_format"
+    kind, cards = load_file(ratings / "BLB_PremierDraft_All_Data.json.gz")
     assert kind == "ratings"
     banishing = {c.arena_id: c for c in cards}[91537]
     assert banishing.name == "Banishing Light" and banishing.mana_cost == "{2}{W}" and banishing.rarity == "common"
@@ -60,7 +61,8 @@ def test_ratings_set_file(shared_data):
 
 
 def test_ratings_file_split_name_normalised(shared_data):
-    kind, cards = load_file(shared_data / "ratings" / "mtga_draft_17lands_format" / "OTJ_PremierDraft_Data_2024-05-11.json.gz")
+    ratings = shared_data / "ratings" / "mtga_draft_17lands_format"
+    kind, cards = load_file(ratings / "OTJ_PremierDraft_Data_2024-05-11.json.gz")
     by_id = {c.arena_id: c for c in cards}
     assert by_id[90737].name == "Crime // Punishment"  # Arena's "Crime /// Punishment"
     assert 91504 not in by_id  # Wild Goose Chase: the adventure half (isprimarycard 0)
@@ -72,6 +74,9 @@ def test_flattened_arena_json(cards_dir):
     another = {c.arena_id: c for c in cards}[90347]
     assert (another.name, another.set_code, another.mana_cost) == ("Another Round", "OTJ", "{X}{X}{2}{W}")
     assert another.type_line == "Sorcery" and another.text is None
+    by_id = {c.arena_id: c for c in cards}
+    # Arena's own set keys, spelled as 17lands/Scryfall do: DAR -> DOM, Alchemy "Y24-OTJ" -> Y24
+    assert by_id[67106].set_code == "DOM" and by_id[91492].set_code == "Y24"
 
 
 def test_detection_by_content_not_name(tmp_path, cards_dir):

@@ -62,6 +62,23 @@ def norm_name(name: str | None) -> str | None:
     return name.replace(" /// ", " // ")
 
 
+# Arena's own set codes where 17lands/Scryfall/MTGJSON spell them differently (seen in arena_card_data: DAR holds
+# DOM's grpIds, CONF holds CON's); Alchemy DigitalReleaseSet keys look like "Y24-OTJ" where 17lands says "Y24".
+ARENA_SET_ALIASES = {"DAR": "DOM", "CONF": "CON"}
+
+
+def norm_set_code(code) -> str | None:
+    """One spelling for set codes: upper case, Arena aliases mapped, "Y24-OTJ" -> "Y24"."""
+    if code is None:
+        return None
+    c = str(code).strip().upper()
+    if not c:
+        return None
+    if len(c) > 4 and c[0] == "Y" and c[1:3].isdigit() and c[3] in "-_":
+        c = c[:3]
+    return ARENA_SET_ALIASES.get(c, c)
+
+
 def norm_type_line(line: str | None) -> str | None:
     """One spelling for type lines across sources: 17lands' "Creature - Human Survivor" (ASCII hyphen)."""
     if not line:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from copilot.cards.mana import arena_mana_text, mana_value
 from copilot.cards.model import Card
-from copilot.cards.sources import CardSourceError, SQLITE_MAGIC, build_type_line, norm_name, to_float, to_int
+from copilot.cards.sources import (CardSourceError, SQLITE_MAGIC, build_type_line, norm_name, norm_set_code, to_float,
+                                   to_int)
 
 RARITY = {2: "common", 3: "uncommon", 4: "rare", 5: "mythic"}
 COLOR_WORDS = {"white": "W", "blue": "U", "black": "B", "red": "R", "green": "G"}
@@ -236,7 +237,7 @@ def _read(con, path: Path) -> list[Card]:
         cards.append(Card(
             name=name,
             arena_id=grp,
-            set_code=(str(r.get("expansioncode") or "").upper() or None),
+            set_code=norm_set_code(r.get("expansioncode")),
             mana_cost=cost,
             mana_value=mv,
             colors=colors(r.get("colors")),

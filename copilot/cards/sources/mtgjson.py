@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from copilot.cards.model import Card, normalize_colors
-from copilot.cards.sources import norm_name, norm_rarity, norm_type_line, text_or_none, to_float, to_int
+from copilot.cards.sources import (norm_name, norm_rarity, norm_set_code, norm_type_line, text_or_none, to_float,
+                                   to_int)
 
 FRONT_ONLY_LAYOUTS = {"transform", "flip", "meld", "modal_dfc", "reversible_card"}
 
@@ -46,7 +47,7 @@ def _card_from_faces(faces: list[dict], set_code: str | None, source: str) -> Ca
     return Card(
         name=norm_name(front.get("name")),
         arena_id=arena_id,
-        set_code=str(front.get("setCode") or set_code).upper() if (front.get("setCode") or set_code) else None,
+        set_code=norm_set_code(front.get("setCode") or set_code),
         mana_cost=text_or_none(front.get("manaCost")),
         mana_value=to_float(front.get("manaValue", front.get("convertedManaCost"))),
         colors=normalize_colors(colors),
@@ -64,7 +65,7 @@ def _card_from_faces(faces: list[dict], set_code: str | None, source: str) -> Ca
 def from_document(doc: dict, path: Path) -> list[Card]:
     out = []
     for s in _sets(doc):
-        code = str(s.get("code") or "").upper() or None
+        code = norm_set_code(s.get("code"))
         source = f"mtgjson:{code or Path(path).name}"
         groups: dict[tuple, list[dict]] = {}
         for entry in s.get("cards") or []:

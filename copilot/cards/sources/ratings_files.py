@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from copilot.cards.model import Card, normalize_colors
-from copilot.cards.sources import (build_type_line, norm_name, norm_rarity, ordered_types, text_or_none, to_float,
-                                   to_int)
+from copilot.cards.sources import (build_type_line, norm_name, norm_rarity, norm_set_code, ordered_types, text_or_none,
+                                   to_float, to_int)
 
 
 def _mana_cost(value) -> str | None:
@@ -70,7 +70,7 @@ def from_arena_json(doc: dict, path: Path) -> list[Card]:
             cards.append(Card(
                 name=norm_name(entry["name"]),
                 arena_id=grp,
-                set_code=str(set_code).upper() or None,
+                set_code=norm_set_code(set_code),
                 mana_cost=_mana_cost(entry.get("mana_cost")),
                 mana_value=to_float(entry.get("cmc")),
                 colors=normalize_colors(entry.get("colors") or ()),

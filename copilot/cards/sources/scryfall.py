@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from copilot.cards.model import Card, normalize_colors
-from copilot.cards.sources import (build_type_line, norm_name, norm_rarity, norm_type_line, ordered_types,
-                                   text_or_none, to_float, to_int)
+from copilot.cards.sources import (build_type_line, norm_name, norm_rarity, norm_set_code, norm_type_line,
+                                   ordered_types, text_or_none, to_float, to_int)
 
 SKIP_LAYOUTS = {"token", "double_faced_token", "emblem", "art_series", "vanguard", "scheme", "planar"}
 FRONT_ONLY_LAYOUTS = {"transform", "flip", "meld", "modal_dfc", "reversible_card"}  # back face not castable from hand
@@ -47,7 +47,7 @@ def card_from_object(obj: dict, source: str) -> Card | None:
     return Card(
         name=norm_name(obj["name"]),
         arena_id=to_int(obj.get("arena_id")),
-        set_code=(str(obj["set"]).upper() if obj.get("set") else None),
+        set_code=norm_set_code(obj.get("set")),
         mana_cost=mana_cost,
         mana_value=to_float(obj.get("cmc")),
         colors=normalize_colors(colors or ()),
@@ -78,7 +78,7 @@ def from_objects(doc, path: Path) -> list[Card]:
 def from_cache(doc: dict, path: Path) -> list[Card]:
     """MTGA_Draft_17Lands' name-keyed Scryfall cache. The set comes from the file name ("BLB_cards.json")."""
     m = _CACHE_NAME.match(Path(path).name)
-    set_code = m.group(1).upper() if m else None
+    set_code = norm_set_code(m.group(1)) if m else None
     source = f"scryfall_cache:{Path(path).name}"
     out = []
     for key, entry in doc.items():

@@ -10,8 +10,8 @@ import io
 from pathlib import Path
 
 from copilot.cards.model import Card, normalize_colors
-from copilot.cards.sources import (CardSourceError, norm_name, norm_rarity, norm_type_line, read_text, to_float,
-                                   to_int)
+from copilot.cards.sources import (CardSourceError, norm_name, norm_rarity, norm_set_code, norm_type_line,
+                                   read_text, to_float, to_int)
 
 REQUIRED = ("id", "name")
 
@@ -44,7 +44,7 @@ def load(path: Path) -> list[Card]:
         cards.append(Card(
             name=name,
             arena_id=grp,
-            set_code=(row.get("expansion") or "").strip().upper() or None,
+            set_code=norm_set_code(row.get("expansion")),
             mana_value=to_float(row.get("mana_value")),
             color_identity=normalize_colors(row.get("color_identity") or ""),
             type_line=norm_type_line(row.get("types")),
