@@ -51,8 +51,7 @@ class CardCatalog:
         self.problems: list[str] = []  # files that could not be read (default_catalog keeps going)
         self.loaded_files: list[tuple[str, str, int]] = []  # (path, kind, cards read)
         self._visible: list[Card] | None = None
-        for c in cards:
-            self.add(c)
+        self.extend(cards)
 
     # ---- building -------------------------------------------------------------------------------------------
     def _index(self, card: Card, ref, full: dict, front: dict) -> None:
@@ -103,6 +102,9 @@ class CardCatalog:
                                       self._nameless.get, setless_ok=True) if nl_hit else []
             for ref in refs:
                 other = self._nameless[ref]
+                ok = name_key(other.name)
+                if ok != fk and any(self._by_id[r].set_code == merged.set_code for r in self._full.get(ok, ())):
+                    continue  # this "A // B" belongs to the printing named exactly so (a Room, a split card)
                 if other.set_code is None:
                     other = replace(other, rarity=None, is_booster=None)
                 merged = merged.merged(other)
@@ -120,8 +122,15 @@ class CardCatalog:
         return self._by_id[targets[0]] if targets else stored
 
     def extend(self, cards: Iterable[Card]) -> None:
+        """Add many cards: those with an Arena id first, then name-only ones, so that a name-only "A // B" finds
+        the printing named exactly "A // B" (a Room) before the door/half row named "A"."""
+        cards = list(cards)
         for c in cards:
-            self.add(c)
+            if c.arena_id is not None:
+                self.add(c)
+        for c in cards:
+            if c.arena_id is None:
+                self.add(c)
 
     # ---- lookups --------------------------------------------------------------------------------------------
     def get(self, arena_id) -> Card | None:
@@ -224,6 +233,17 @@ class CardCatalog:
     def __iter__(self) -> Iterator[Card]:
         return iter(self.cards())
 
+    def describe(self) -> str:
+        """One line for manifests and logs: how many cards, from which files."""
+        kinds: dict[str, int] = {}
+        for _, kind, _n in self.loaded_files:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        files = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "no files"
+        with_text = sum(c.text is not None for c in self.cards())
+        extra = f"; {len(self.problems)} unreadable file(s)" if self.problems else ""
+        return (f"CardCatalog: {len(self)} cards ({len(self._by_id)} Arena printings, {with_text} with rules text), "
+                f"{len(self.sets())} sets, from {files}{extra}")
+
     def __repr__(self) -> str:
         return f"CardCatalog({len(self._by_id)} printings, {len(self.sets())} sets)"
 
@@ -243,8 +263,10 @@ class CardCatalog:
                 continue
             loaded.append((kind, p, cards))
         loaded.sort(key=lambda t: KIND_PRIORITY.index(t[0]) if t[0] in KIND_PRIORITY else len(KIND_PRIORITY))
+        for kind, p, cards in loaded:  # printings (with Arena ids) of every file first, name-only cards after
+            self.extend(c for c in cards if c.arena_id is not None)
         for kind, p, cards in loaded:
-            self.extend(cards)
+            self.extend(c for c in cards if c.arena_id is None)
             self.loaded_files.append((str(p), kind, len(cards)))
 
 

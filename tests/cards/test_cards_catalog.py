@@ -205,6 +205,7 @@ def test_default_catalog_uses_shared_user_files_and_cache(tmp_path, monkeypatch,
     assert cat.get(92104).name == "Abhorrent Oculus"  # from the Arena DB
     assert any("broken.json" in p for p in cat.problems)  # reported, not fatal
     assert (home / "cache" / "card-catalog.pickle").is_file()
+    assert "1 arena_db" in cat.describe() and "1 unreadable file" in cat.describe()
 
     again = default_catalog(extra=[extra], install_dir=install)
     assert again.loaded_files == cat.loaded_files and len(again) == len(cat)
@@ -222,3 +223,23 @@ def test_cards_in_set_without_booster_information_uses_all_printings(arena_db_fa
     names = [c.name for c in cat.cards_in_set("DSK")]
     assert names == ["Abhorrent Oculus", "Bottomless Pool // Locker Room"]  # basics left out
     assert [c.name for c in cat.cards_in_set("DSK", include_basics=True)][-1] == "Plains"
+
+
+ROOM_TEXT = ("When you unlock this door, return up to one target creature to its owner's hand.\n//\n"
+             "Whenever one or more creatures you control deal combat damage to a player, draw a card.")
+
+
+@pytest.mark.parametrize("order", ["name_only_first", "door_rows_first", "one_by_one"])
+def test_name_only_room_text_goes_to_the_room_not_its_door_row(order):
+    room = Card("Bottomless Pool // Locker Room", 92105, "DSK", is_booster=True, sources=("17lands",))
+    door = Card("Bottomless Pool", 92106, "DSK", is_booster=False, sources=("17lands",))
+    text = Card("Bottomless Pool // Locker Room", None, "DSK", text=ROOM_TEXT, sources=("mtgjson",))
+    if order == "one_by_one":  # explicit add() calls in file order
+        cat = CardCatalog()
+        for c in (room, text, door):
+            cat.add(c)
+    else:
+        cat = CardCatalog([text, door, room] if order == "name_only_first" else [door, room, text])
+    assert cat.get(92105).text == ROOM_TEXT
+    assert cat.get(92106).text is None and cat.get(92106).name == "Bottomless Pool"
+    assert len(cat) == 2
