@@ -8,9 +8,10 @@ Where a LocId has several `Formatted` variants the smallest is taken (as MTGA_Dr
 `Cards` columns used when present (missing ones are simply not read): GrpId, TitleId, ExpansionCode, Rarity,
 IsToken, IsPrimaryCard, LinkedFaceGrpIds, LinkedFaceType, OldSchoolManaText, Cmc, Colors, ColorIdentity, Types,
 Subtypes, Supertypes, Power, Toughness, AbilityIds. Enum ints become words through `Enums(Type, Value, LocId)`;
-rules text comes from `AbilityIds` ("abilityId[:textLocId],...") through `Abilities(Id, TextId)` and the
-localisations. Tokens and secondary faces (IsPrimaryCard = 0) are not returned as cards; a primary card's
-linked faces contribute their text (joined with "\\n//\\n").
+rules text comes from `AbilityIds` ("abilityId:textLocId,..." — the LocId after the colon — or a bare abilityId
+looked up in `Abilities(Id, TextId)`), as community Arena-database tools read it. Planeswalker loyalty costs
+(`Abilities.LoyaltyCost`) are not added to the text. Tokens and secondary faces (IsPrimaryCard = 0) are not
+returned as cards; a primary card's linked faces contribute their text (joined with "\\n//\\n").
 Rarity ints: 2 common, 3 uncommon, 4 rare, 5 mythic; 1 is the basic-land rarity (only kept when the card
 really is a Basic land, otherwise left unknown).
 """
@@ -177,9 +178,8 @@ def _read(con, path: Path) -> list[Card]:
     for r in rows:
         wanted.add(to_int(r.get("titleid")))
         for aid, tid in _ability_refs(r.get("abilityids")):
-            wanted.add(tid if tid is not None else ability_text_ids.get(aid))
-            if aid in ability_text_ids:
-                wanted.add(ability_text_ids[aid])
+            wanted.add(tid)
+            wanted.add(ability_text_ids.get(aid))
     loc.fetch(wanted)
 
     def words(kind: str, value) -> list[str]:
@@ -197,9 +197,9 @@ def _read(con, path: Path) -> list[Card]:
     def rules_text(r, name) -> str | None:
         parts = []
         for aid, tid in _ability_refs(r.get("abilityids")):
-            text = loc.get(ability_text_ids.get(aid)) if aid is not None else None
-            if text is None:
-                text = loc.get(tid)
+            text = loc.get(tid)  # "abilityId:textLocId": the card's own wording
+            if text is None and aid is not None:
+                text = loc.get(ability_text_ids.get(aid))
             if text:
                 parts.append(clean_text(text, name))
         return "\n".join(parts) or None
