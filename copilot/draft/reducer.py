@@ -401,6 +401,13 @@ def _on_course(tx: _Tx, ev: CourseUpdated) -> None:
     c = ev.course
     if not eventnames.is_limited(c.event_name):
         return
+    if ev.source == "join" and c.pool:  # a re-read join of a finished sealed event: its pool is already known
+        pool = Counter(c.pool)
+        for i in range(len(tx.state.drafts) - 1, -1, -1):
+            d = tx.state.drafts[i]
+            if d.event_name == c.event_name and d.finished and Counter(d.pool) == pool:
+                _drop_phantom_after(tx, i)
+                return
     i = _locate(tx, c.event_name, c.draft_id, create=ev.source in _CREATING_COURSE_SOURCES)
     if i is None:
         return

@@ -278,3 +278,45 @@ def test_missing_from_pack_human_pods(arena_logs, name):
             assert n == 7
     if "ECL" in name:  # P1p9 needs the P1P1 pack, which 2026 never logs; P1p10 compares with P1p2
         assert counts[(1, 9)] == 0 and counts[(1, 10)] == 7 and counts[(2, 9)] == 7
+
+
+CLAIM_SEALED = ('[UnityCrossThreadLogger]==> EventClaimPrize {"id":"c0ffee00-0000-4000-8000-000000000001",'
+                '"request":"{\\"EventName\\":\\"Sealed_SOS_20260421\\"}"}')  # documented shape (§5.9)
+
+
+@pytest.mark.parametrize("group", [["premier-draft-2026-ECL.log"], QUICK, SEALED, ["trad-draft-2021-VOW.log"],
+                                   ["premier-draft-2020-ZNR.log"], ["premier-draft-2026-DSK-grepped.log"],
+                                   "sealed+claim", "quick+claim"])
+def test_replaying_the_same_logs_on_top_of_a_saved_state_changes_nothing(arena_logs, group):
+    """What the live session does after an app restart: replay Player-prev.log + Player.log onto the saved
+    state. Finished events (ECL: prize claimed) must not come back as new drafts."""
+    if group == "sealed+claim":
+        lines = [line for n in SEALED for line in iter_file_lines(arena_logs / n)] + [CLAIM_SEALED]
+    elif group == "quick+claim":
+        lines = [line for n in QUICK for line in iter_file_lines(arena_logs / n)]
+        lines.append(CLAIM_SEALED.replace("Sealed_SOS_20260421", "QuickDraft_ECL_20260223"))
+    else:
+        lines = [line for n in group for line in iter_file_lines(arena_logs / n)]
+    saved = ArenaState.from_json(replay_lines(lines).to_json())
+    again = replay_lines(lines, state=saved)
+    assert again.to_json() == saved.to_json()
+    if group == "sealed+claim":
+        assert saved.drafts[0].finished and len(saved.drafts[0].pool) == 85
+    if group == "quick+claim":
+        assert saved.drafts[0].finished and len(saved.drafts[0].picks) == 39 and len(again.drafts) == 1
+
+
+@pytest.mark.parametrize("group, cut", [(["premier-draft-2026-ECL.log"], 200), (QUICK, None),
+                                        (["trad-draft-2021-VOW.log"], 700)])
+def test_a_draft_split_across_two_sessions_is_one_draft(arena_logs, group, cut):
+    """A draft spanning a client restart: the second part is read by a new parser (new session)."""
+    if cut is None:
+        first = list(iter_file_lines(arena_logs / group[0]))
+        second = [line for n in group[1:] for line in iter_file_lines(arena_logs / n)]
+    else:
+        lines = list(iter_file_lines(arena_logs / group[0]))
+        first, second = lines[:cut], lines[cut:]
+    whole = replay_lines(first + second)
+    split = replay_lines(second, state=replay_lines(first))
+    assert len(split.drafts) == 1
+    assert split.to_json() == whole.to_json()
