@@ -121,13 +121,15 @@ class LogFramer:
             return []  # blank lines separate 2021 entries; they never end one
         if self._pending_response is not None:
             method, ref = self._pending_response
-            if not stripped.startswith(PREFIX) and not stripped.startswith("<== "):
-                if stripped[0] in "{[\"" or _BARE_WORD.match(stripped) or self._waited >= MAX_BODY_WAIT:
+            header = stripped.startswith(("Mono path[0]", "DETAILED LOGS:"))  # a new session: the body is lost
+            if not header and not stripped.startswith(PREFIX) and not stripped.startswith("<== "):
+                if stripped[0] in "{[\"" or _BARE_WORD.match(stripped):
                     self._pending_response = None
                     return [Entry("response", method, ref, stripped)]
-                self._waited += 1  # Unity noise written between the header and the body
-                self.stats.skipped += 1
-                return []
+                if self._waited < MAX_BODY_WAIT:
+                    self._waited += 1  # Unity noise written between the header and the body
+                    self.stats.skipped += 1
+                    return []
             self.stats.missing_body += 1
             self._pending_response = None
         if self._pending_request is not None:

@@ -217,3 +217,18 @@ def test_renamed_draft_messages_are_counted_as_unknown():
              P + '==> GraphGetGraphState {"id":"y","request":"{}"}', "<== BotDraftDraftPeek(z)", "{}"]
     events, parser = feed_all(lines)
     assert events == [] and parser.stats.unknown == 2 and parser.stats.ignored == 1
+
+
+def test_a_response_header_cut_by_a_new_session_does_not_swallow_its_lines():
+    lines = ["<== EventJoin(abc)", "Mono path[0] = 'C:/Program Files/Wizards of the Coast/MTGA/MTGA_Data/Managed'",
+             "DETAILED LOGS: ENABLED", ECL_NOTIFY]
+    events, parser = feed_all(lines)
+    assert [type(e).__name__ for e in events] == ["SessionStarted", "DetailedLogs", "PackShown"]
+    assert parser.stats.malformed == 1
+
+
+def test_noise_lines_before_a_body_are_bounded():
+    lines = ["<== EventJoin(abc)"] + ["Unloading 4 Unused Serialized files (now loaded: 529)"] * 20 + \
+            ['{"Course":{"InternalEventName":"PremierDraft_ECL_20260120","CurrentModule":"PlayerDraft"}}']
+    events, parser = feed_all(lines)
+    assert events == [] and parser.stats.malformed == 1
