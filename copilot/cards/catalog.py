@@ -366,7 +366,8 @@ def _fingerprint(paths: list[Path]) -> list[tuple[str, int, int]]:
 
 
 def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None, use_cache: bool = True) -> CardCatalog:
-    """The app's catalog: shared data cards + user card files + `extra` + the Arena DB under `install_dir`.
+    """The app's catalog: shared data cards + user card files + `extra` + the Arena DB under `install_dir`
+    (else Settings.arena_install_dir, else Arena's usual install folders).
 
     Unreadable files are recorded in `catalog.problems`, never fatal. The merged result is cached (pickle in
     user_cache_dir(), keyed by every input file's path, size and mtime), so later loads are fast.
@@ -378,13 +379,12 @@ def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None,
     if install_dir is None:
         settings = _settings()
         install_dir = (getattr(settings, "arena_install_dir", "") or None) if settings else None
-    if install_dir is not None:
-        from copilot.cards.sources.arena_db import find_card_database
-        db = find_card_database(Path(install_dir))
-        if db is not None:
-            paths.append(db)
-        else:
-            problems.append(f"{install_dir}: no Raw_CardDatabase_*.mtga under this Arena folder")
+    from copilot.cards.sources.arena_db import find_card_database
+    db = find_card_database(Path(install_dir) if install_dir else None)  # None: Arena's usual folders
+    if db is not None:
+        paths.append(db)
+    elif install_dir is not None:
+        problems.append(f"{install_dir}: no Raw_CardDatabase_*.mtga under this Arena folder")
     code = Path(__file__).resolve().parent
     code_files = sorted(code.glob("*.py")) + sorted((code / "sources").glob("*.py"))
     key = (CACHE_VERSION, _fingerprint(paths), _fingerprint(code_files))  # new code also rebuilds

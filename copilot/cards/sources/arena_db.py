@@ -17,6 +17,7 @@ really is a Basic land, otherwise left unknown).
 """
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from pathlib import Path
@@ -26,6 +27,7 @@ from copilot.cards.model import Card
 from copilot.cards.sources import (CardSourceError, SQLITE_MAGIC, build_type_line, norm_name, norm_set_code, to_float,
                                    to_int)
 
+log = logging.getLogger(__name__)
 RARITY = {2: "common", 3: "uncommon", 4: "rare", 5: "mythic"}
 COLOR_WORDS = {"white": "W", "blue": "U", "black": "B", "red": "R", "green": "G"}
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -253,12 +255,11 @@ def _read(con, path: Path) -> list[Card]:
 
 
 def find_card_database(install_dir: Path | None) -> Path | None:
-    """The newest Raw_CardDatabase_*.mtga under an Arena install (or data) folder, else None.
+    """The newest Raw_CardDatabase_*.mtga under an Arena install (or data) folder, else None. With
+    install_dir None, the platform's usual Arena folders are searched (via `copilot.arena.locate`).
 
     Prefers `copilot.arena.locate.find_card_database` when that module provides it.
     """
-    if install_dir is None:
-        return None
     try:
         from copilot.arena.locate import find_card_database as _find  # type: ignore[attr-defined]
         found = _find(install_dir)
@@ -266,6 +267,10 @@ def find_card_database(install_dir: Path | None) -> Path | None:
             return Path(found)
     except (ImportError, AttributeError):
         pass
+    except OSError as e:  # an unreadable folder is "not found", never a crash
+        log.info("searching for the Arena card database failed: %s", e)
+    if install_dir is None:
+        return None
     base = Path(install_dir)
     candidates = []
     for sub in ("", "Downloads/Raw", "MTGA_Data/Downloads/Raw", "Raw"):
