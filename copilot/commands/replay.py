@@ -18,9 +18,10 @@ def register(subparsers) -> None:
                     "draft or sealed event found: picks, packs, pool, deck.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="log files in chronological order")
     p.add_argument("--json", action="store_true", help="print exactly one JSON document (grpIds, no names)")
-    p.add_argument("--cards", nargs="+", metavar="FILE", default=None,
+    p.add_argument("--cards", nargs="+", action="extend", metavar="FILE", default=None,
                    help="card data for names/sets (17lands cards.csv(.gz), Scryfall/MTGJSON JSON, Arena "
-                        "Raw_CardDatabase); default: the shared data and the Arena card database when found")
+                        "Raw_CardDatabase); put it after the log paths, or repeat it (--cards A --cards B). "
+                        "Default: the shared data and the Arena card database when found")
     p.set_defaults(func=run)
 
 
@@ -40,15 +41,21 @@ def _check_paths(paths: list[str]) -> str | None:
 
 
 def _load_catalog(cards: list[str] | None, install_dir: str | None):
-    """(catalog or None, note or None). Never raises: names are a convenience, ids are always printed."""
+    """(catalog or None, note or None). Never raises: names are a convenience, ids are always printed.
+
+    The log's install folder is used only when it exists on this machine (a replayed log may come from another)."""
+    install = Path(install_dir) if install_dir and Path(install_dir).is_dir() else None
+    for c in cards or ():
+        if not Path(c).is_file():
+            return None, f"card file {c} not found"
     try:
         from copilot.cards import catalog as catalog_mod
     except ImportError:
         return None, "card catalog not available in this build: printing grpIds"
     try:
         if cards:
-            return catalog_mod.load_catalog([Path(c) for c in cards], arena_install_dir=install_dir), None
-        return catalog_mod.default_catalog(install_dir=install_dir), None
+            return catalog_mod.load_catalog([Path(c) for c in cards], arena_install_dir=install), None
+        return catalog_mod.default_catalog(install_dir=install), None
     except Exception as exc:  # noqa: BLE001 - a bad card file must not hide the replay
         return None, f"could not load card data ({type(exc).__name__}: {exc}); printing grpIds"
 

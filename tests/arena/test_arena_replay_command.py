@@ -90,3 +90,18 @@ def test_missing_and_unreadable_files_exit_2(arena_logs, tmp_path):
     assert r.returncode == 2 and "folder" in r.stderr
     r = copilot("--json", arena_logs / "premier-draft-2026-ECL.log", tmp_path / "nope.log", home=tmp_path)
     assert r.returncode == 2 and r.stdout == ""
+
+
+def test_card_names_and_set_inferred_from_the_catalog(arena_logs, shared_data, tmp_path):
+    cards = shared_data / "cards" / "17lands_cards.csv.gz"
+    text = (arena_logs / "premier-draft-2020-ZNR.log").read_text(encoding="utf-8")
+    cube = tmp_path / "cube.log"  # the same real draft under an event name that names no set
+    cube.write_text(text.replace("PremierDraft_ZNR_20200917", "CubeDraft_Powered_20251028"), encoding="utf-8")
+    r = copilot("--json", cube, "--cards", cards, home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)["drafts"][0]
+    assert (d["event"], d["format"], d["set"]) == ("CubeDraft_Powered_20251028", "CubeDraft", "ZNR")
+    r = copilot(arena_logs / "premier-draft-2020-ZNR.log", "--cards", cards, home=tmp_path)
+    assert r.returncode == 0 and "picked: Kazandu Stomper (73399)" in r.stdout
+    r = copilot(arena_logs / "premier-draft-2020-ZNR.log", "--cards", tmp_path / "none.csv", home=tmp_path)
+    assert r.returncode == 2 and "none.csv" in r.stderr
