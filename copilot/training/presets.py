@@ -1,0 +1,193 @@
+"""Training presets by hardware, a peak-memory estimator, and GPU detection.
+
+The estimate is arithmetic, not a measurement: base weights at their storage width (NF4 ~4.13 bits with double
+quantisation, embeddings and lm_head kept in 16 bits), LoRA weights + gradients + optimizer states, activations
+(one saved hidden state per layer with gradient checkpointing plus one layer recomputed, the full stack without),
+the logits and their gradient in fp32, and a fixed runtime overhead (CUDA context, allocator slack).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from copilot.training.base_models import CATALOG, BaseModelSpec
+from copilot.training.config import ALL_LINEAR, TrainConfig
+
+GIB = 1024 ** 3
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    min_gpu_gib: float  # 0 for CPU presets
+    overrides: dict
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset("smoke", "tiny random Mistral on CPU, < 1 min; for tests and benchmarks", 0, dict(
+        base_model="smoke-mistral", max_steps=30, batch_size=1, grad_accum=1, learning_rate=3e-3, warmup_steps=2,
+        lr_scheduler="constant", max_seq_len=512, lora_r=16, lora_alpha=16, quant="none", precision="fp32",
+        gradient_checkpointing=False, device="cpu", num_threads=2, log_every=1, save_every=10, eval_every=0,
+        eval_examples=4, optimizer="adamw", target_modules=list(ALL_LINEAR))),
+    "cpu-small": Preset("cpu-small", "SmolLM2-135M-Instruct LoRA on CPU with bf16 autocast", 0, dict(
+        base_model="smollm2-135m-instruct", max_steps=300, batch_size=1, grad_accum=4, learning_rate=1e-3,
+        warmup_steps=10, lr_scheduler="cosine", max_seq_len=768, lora_r=16, lora_alpha=32, quant="none",
+        precision="bf16", gradient_checkpointing=False, device="cpu", num_threads=2, log_every=1, save_every=25,
+        eval_every=50, eval_examples=16, optimizer="adamw", target_modules=list(ALL_LINEAR))),
+    "gpu-8gb": Preset("gpu-8gb", "Mistral-7B QLoRA (NF4), seq 1024, r=8", 8, dict(
+        base_model="mistral-7b-instruct", max_steps=1000, batch_size=1, grad_accum=16, learning_rate=2e-4,
+        warmup_steps=30, max_seq_len=1024, lora_r=8, lora_alpha=16, quant="nf4", precision="bf16",
+        gradient_checkpointing=True, device="cuda", save_every=100, eval_every=200, eval_examples=64,
+        optimizer="paged_adamw_8bit", target_modules=list(ALL_LINEAR))),
+    "gpu-12gb": Preset("gpu-12gb", "Mistral-7B QLoRA (NF4), seq 1536, r=16", 12, dict(
+        base_model="mistral-7b-instruct", max_steps=1000, batch_size=2, grad_accum=8, learning_rate=2e-4,
+        warmup_steps=30, max_seq_len=1536, lora_r=16, lora_alpha=32, quant="nf4", precision="bf16",
+        gradient_checkpointing=True, device="cuda", save_every=100, eval_every=200, eval_examples=64,
+        optimizer="paged_adamw_8bit", target_modules=list(ALL_LINEAR))),
+    "gpu-16gb": Preset("gpu-16gb", "Mistral-7B QLoRA (NF4), seq 2048, r=16, batch 4", 16, dict(
+        base_model="mistral-7b-instruct", max_steps=1000, batch_size=4, grad_accum=4, learning_rate=2e-4,
+        warmup_steps=30, max_seq_len=2048, lora_r=16, lora_alpha=32, quant="nf4", precision="bf16",
+        gradient_checkpointing=True, device="cuda", save_every=100, eval_every=200, eval_examples=128,
+        optimizer="paged_adamw_8bit", target_modules=list(ALL_LINEAR))),
+    "gpu-24gb": Preset("gpu-24gb", "Mistral-7B QLoRA (NF4), seq 2048, r=32, batch 8", 24, dict(
+        base_model="mistral-7b-instruct", max_steps=1000, batch_size=8, grad_accum=2, learning_rate=2e-4,
+        warmup_steps=30, max_seq_len=2048, lora_r=32, lora_alpha=64, quant="nf4", precision="bf16",
+        gradient_checkpointing=True, device="cuda", save_every=100, eval_every=200, eval_examples=256,
+        optimizer="paged_adamw_8bit", target_modules=list(ALL_LINEAR))),
+    "gpu-48gb": Preset("gpu-48gb", "Mistral-7B bf16 LoRA (no quantisation), seq 2048, r=32, batch 8", 48, dict(
+        base_model="mistral-7b-instruct", max_steps=1000, batch_size=8, grad_accum=2, learning_rate=2e-4,
+        warmup_steps=30, max_seq_len=2048, lora_r=32, lora_alpha=64, quant="none", precision="bf16",
+        gradient_checkpointing=True, device="cuda", save_every=100, eval_every=200, eval_examples=256,
+        optimizer="adamw", target_modules=list(ALL_LINEAR))),
+}
+PRESETS["gpu-24gb+"] = PRESETS["gpu-24gb"]  # alias used in the issue text
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise KeyError(f"unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}") from None
+
+
+def config_from_preset(name: str, **overrides) -> TrainConfig:
+    p = get_preset(name)
+    data = dict(p.overrides)
+    data["preset"] = p.name
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig.from_dict(data, source=f"preset {name}")
+
+
+def preset_for_gpu(total_gib: float | None) -> str:
+    """Largest GPU preset whose budget fits; cpu-small without a GPU."""
+    if not total_gib:
+        return "cpu-small"
+    best = None
+    for p in PRESETS.values():
+        if p.min_gpu_gib and total_gib >= p.min_gpu_gib * 0.93 and (best is None or p.min_gpu_gib > best.min_gpu_gib):
+            best = p
+    return best.name if best else "cpu-small"
+
+
+# ------------------------------------------------------------------------------------------------ memory
+def lora_param_count(spec: BaseModelSpec, r: int, targets: list[str]) -> int:
+    h, f, L = spec.hidden_size, spec.intermediate_size, spec.n_layers
+    head_dim = h // max(spec.n_heads, 1)
+    kv = head_dim * spec.n_kv_heads
+    shapes = {"q_proj": (h, h), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (h, h),
+              "gate_proj": (h, f), "up_proj": (h, f), "down_proj": (f, h)}
+    return L * sum(r * (i + o) for name, (i, o) in shapes.items() if name in targets)
+
+
+def estimate_peak_memory(spec: BaseModelSpec, cfg: TrainConfig, *, on_gpu: bool = True) -> dict:
+    """Bytes by component and the total. `spec` needs the shape fields (catalog entries have them)."""
+    emb = spec.vocab_size * spec.hidden_size
+    tied = spec.kind in ("gguf", "random")  # SmolLM2 and the smoke model tie embeddings
+    emb_params = emb if tied else 2 * emb
+    body = max(spec.n_params - emb_params, 0)
+    if cfg.quant == "nf4":
+        bits = 4.127  # NF4 + double-quantised absmax
+    elif cfg.quant == "int8":
+        bits = 8.06
+    else:
+        bits = 16 if cfg.precision in ("bf16", "fp16") and on_gpu else 32
+    emb_bytes = emb_params * (2 if (on_gpu and cfg.precision != "fp32") or cfg.quant != "none" else 4)
+    weights = body * bits / 8 + emb_bytes
+    n_lora = lora_param_count(spec, cfg.lora_r, cfg.target_modules)
+    opt_bytes = 2 if cfg.optimizer in ("adamw_8bit", "paged_adamw_8bit") else 8
+    lora = n_lora * (4 + 4 + opt_bytes)  # fp32 weights + grads + two moments
+    b, s, h, L = cfg.batch_size, cfg.max_seq_len, spec.hidden_size, spec.n_layers
+    act_w = 2 if cfg.precision != "fp32" else 4
+    per_layer_full = b * s * h * 34 * act_w / 2 + b * s * spec.intermediate_size * 3 * act_w  # SDPA, no s^2 term
+    if cfg.gradient_checkpointing:
+        activations = L * b * s * h * act_w + per_layer_full
+    else:
+        activations = L * per_layer_full
+    logits = b * s * spec.vocab_size * 4 * 2  # fp32 logits + their gradient
+    overhead = 0.8 * GIB if on_gpu else 0.3 * GIB
+    total = (weights + lora + activations + logits) * 1.08 + overhead
+    return {"weights": int(weights), "lora_and_optimizer": int(lora), "activations": int(activations),
+            "logits": int(logits), "overhead": int(overhead), "total": int(total), "lora_params": n_lora}
+
+
+def format_memory(est: dict) -> str:
+    parts = ", ".join(f"{k.replace('_', ' ')} {est[k] / GIB:.2f}" for k in
+                      ("weights", "lora_and_optimizer", "activations", "logits", "overhead"))
+    return f"estimated peak memory {est['total'] / GIB:.1f} GiB ({parts} GiB; {est['lora_params']:,} LoRA params)"
+
+
+# ------------------------------------------------------------------------------------------------ devices
+@dataclass(frozen=True)
+class GPUInfo:
+    index: int
+    name: str
+    total_gib: float
+
+
+def detect_gpus() -> list[GPUInfo]:
+    try:
+        import torch
+    except ImportError:
+        return []
+    if not torch.cuda.is_available():
+        return []
+    out = []
+    for i in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(i)
+        out.append(GPUInfo(i, props.name, props.total_memory / GIB))
+    return out
+
+
+def detect_gpu() -> GPUInfo | None:
+    """The first CUDA GPU (name, memory) or None."""
+    gpus = detect_gpus()
+    return gpus[0] if gpus else None
+
+
+# measured on the project's 2-vCPU machine (stack-notes §4, bench/bench_train.py): seconds per 512-token sequence
+CPU_SECONDS_PER_512 = {("smollm2-135m-instruct", "fp32"): 2.5, ("smollm2-135m-instruct", "bf16"): 1.3,
+                       ("smoke-mistral", "fp32"): 0.15, ("smoke-mistral", "bf16"): 0.15}
+
+
+def cpu_seconds_per_step(cfg: TrainConfig, spec: BaseModelSpec) -> float | None:
+    per = CPU_SECONDS_PER_512.get((spec.name, "bf16" if cfg.precision != "fp32" else "fp32"))
+    if per is None:
+        if not spec.n_params:
+            return None
+        per = 2.5 * spec.n_params / 134_515_008  # scale from SmolLM2 fp32
+    if cfg.quant == "nf4":
+        per = max(per, CPU_SECONDS_PER_512.get((spec.name, "fp32"), per))  # QLoRA on CPU saves memory, not time
+    return per * cfg.max_seq_len / 512 * cfg.batch_size * cfg.grad_accum
+
+
+def device_message(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> str:
+    if gpu is not None and cfg.device != "cpu":
+        est = estimate_peak_memory(spec, cfg, on_gpu=True)
+        fits = "fits" if est["total"] <= gpu.total_gib * GIB else "DOES NOT FIT: choose a smaller preset"
+        return f"CUDA GPU {gpu.name} ({gpu.total_gib:.1f} GiB): {format_memory(est)} -> {fits}"
+    sps = cpu_seconds_per_step(cfg, spec)
+    est = estimate_peak_memory(spec, cfg, on_gpu=False)
+    eta = f", expect ~{sps:.1f} s/step (~{sps * cfg.max_steps / 60:.0f} min for {cfg.max_steps} steps)" if sps else ""
+    prefix = "no CUDA GPU: training" if gpu is None else "training"
+    return (f"{prefix} will run on CPU with {spec.display}{eta}; "
+            f"{format_memory(est).replace('estimated peak memory', 'estimated peak RAM')}")

@@ -1,0 +1,126 @@
+"""TrainConfig, presets, memory estimates, GPU detection message, base-model resolution (no training here)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from copilot.training.base_models import CATALOG, BaseModelError, check_hf_folder, prepare_hub, resolve_base_model
+from copilot.training.config import ConfigError, TrainConfig
+from copilot.training.presets import (GIB, PRESETS, config_from_preset, detect_gpu, device_message,
+                                      estimate_peak_memory, lora_param_count, preset_for_gpu)
+
+
+def test_config_roundtrip_and_clear_errors(tmp_path):
+    cfg = TrainConfig(dataset="/d", max_steps=7, target_modules=["q_proj", "v_proj"])
+    path = cfg.save(tmp_path)
+    assert path.name == "config.json"
+    again = TrainConfig.load(tmp_path)
+    assert again == cfg
+    with pytest.raises(ConfigError, match="unknown key.*max_stpes"):
+        TrainConfig.from_dict({"dataset": "/d", "max_stpes": 3})
+    with pytest.raises(ConfigError, match="quant='nf3'"):
+        TrainConfig.from_dict({"dataset": "/d", "quant": "nf3"})
+    with pytest.raises(ConfigError, match="max_steps must be >= 1"):
+        TrainConfig.from_dict({"dataset": "/d", "max_steps": 0})
+    with pytest.raises(ConfigError, match="wrong type"):
+        TrainConfig.from_dict({"dataset": "/d", "max_steps": "many"})
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        TrainConfig.load(tmp_path)
+    with pytest.raises(ConfigError, match="not found"):
+        TrainConfig.load(tmp_path / "nope")
+
+
+def test_presets_resolve_and_override():
+    for name in PRESETS:
+        cfg = config_from_preset(name, dataset="/d")
+        assert cfg.preset in (name, "gpu-24gb")
+        assert cfg.base_model in CATALOG
+    cfg = config_from_preset("smoke", dataset="/d", max_steps=3, lora_r=4)
+    assert (cfg.max_steps, cfg.lora_r, cfg.base_model) == (3, 4, "smoke-mistral")
+    with pytest.raises(KeyError, match="unknown preset"):
+        config_from_preset("gpu-3gb", dataset="/d")
+
+
+def test_memory_estimate_matches_published_qlora_figures():
+    mistral = CATALOG["mistral-7b-instruct"]
+    # LoRA on all 7 projections, r=16: 41.9 M parameters for Mistral-7B (32 layers, d=4096, ffn 14336, 8 KV heads)
+    assert lora_param_count(mistral, 16, PRESETS["gpu-12gb"].overrides["target_modules"]) == 41_943_040
+    for name in ("gpu-8gb", "gpu-12gb", "gpu-16gb", "gpu-24gb"):
+        est = estimate_peak_memory(mistral, config_from_preset(name, dataset="/d"))
+        assert est["total"] <= PRESETS[name].min_gpu_gib * GIB, (name, est["total"] / GIB)
+        # 4-bit Mistral-7B weights are ~4 GB (published QLoRA 7B footprints: 6-7.4 GiB at small batch)
+        assert 3.4 * GIB < est["weights"] < 4.6 * GIB
+    small = estimate_peak_memory(mistral, config_from_preset("gpu-8gb", dataset="/d"))
+    assert 5 * GIB < small["total"] < 8 * GIB
+    # no quantisation, bf16: weights alone are ~14.5 GB, so a 16 GB card cannot hold the 48 GB preset
+    big = estimate_peak_memory(mistral, config_from_preset("gpu-48gb", dataset="/d"))
+    assert big["weights"] > 13 * GIB and big["total"] > 16 * GIB
+    # checkpointing lowers the activation estimate
+    c = config_from_preset("gpu-24gb", dataset="/d")
+    assert estimate_peak_memory(mistral, c.replace(gradient_checkpointing=False))["activations"] > \
+        estimate_peak_memory(mistral, c)["activations"]
+
+
+def test_preset_for_gpu_memory():
+    assert preset_for_gpu(None) == "cpu-small"
+    assert preset_for_gpu(7.6) == "gpu-8gb"
+    assert preset_for_gpu(11.7) == "gpu-12gb"
+    assert preset_for_gpu(23.6) == "gpu-24gb"
+    assert preset_for_gpu(80) == "gpu-48gb"
+    assert preset_for_gpu(4) == "cpu-small"
+
+
+def test_no_gpu_message_names_model_and_speed():
+    pytest.importorskip("torch")
+    gpu = detect_gpu()
+    cfg = config_from_preset("cpu-small", dataset="/d", max_steps=100)
+    msg = device_message(cfg, CATALOG["smollm2-135m-instruct"], None)
+    assert msg.startswith("no CUDA GPU: training will run on CPU with SmolLM2-135M-Instruct, expect ~")
+    assert "s/step" in msg and "GiB" in msg
+    if gpu is None:  # this machine: no CUDA
+        assert device_message(cfg, CATALOG["smollm2-135m-instruct"], gpu) == msg
+
+
+def _fake_hub_cache(root: Path, repo_id: str, commit: str, model_dir: Path) -> None:
+    """Lay a model folder out as huggingface_hub does: models--org--name/{refs/main, snapshots/<commit>/...}."""
+    repo = root / ("models--" + repo_id.replace("/", "--"))
+    snap = repo / "snapshots" / commit
+    snap.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    for f in model_dir.iterdir():
+        if f.is_file():
+            (snap / f.name).write_bytes(f.read_bytes())
+
+
+def test_hub_model_resolves_offline_from_local_cache(tmp_path, smoke_base, monkeypatch):
+    spec = CATALOG["mistral-7b-instruct"]
+    cache = tmp_path / "hub"
+    monkeypatch.setenv("COPILOT_NO_NETWORK", "1")
+    with pytest.raises(BaseModelError, match="not in the local cache.*downloads are disabled"):
+        prepare_hub(spec, allow_download=True, cache_dir=cache, log=lambda *a: None)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    _fake_hub_cache(cache, spec.hub_id, commit, smoke_base.path)
+    resolved = prepare_hub(spec, allow_download=True, cache_dir=cache, log=lambda *a: None)
+    assert resolved.path.name == commit and check_hf_folder(resolved.path) == ""
+    assert resolved.manifest["source"] == {"hub_id": spec.hub_id, "revision": "main", "commit": commit,
+                                           "path": str(resolved.path)}
+    # an incomplete snapshot is reported, not loaded
+    (resolved.path / "model.safetensors").unlink()
+    with pytest.raises(BaseModelError, match="incomplete: missing weights"):
+        prepare_hub(spec, cache_dir=cache, log=lambda *a: None)
+
+
+def test_local_folder_and_unknown_names(tmp_path, smoke_base):
+    r = resolve_base_model(str(smoke_base.path))
+    assert r.spec.kind == "local" and r.tokenizer_gguf is not None  # base.json points at the tokenizer GGUF
+    with pytest.raises(BaseModelError, match="unknown base model"):
+        resolve_base_model("llama-9000")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BaseModelError, match="missing config.json"):
+        resolve_base_model(str(tmp_path / "empty"))
+    man = json.loads((smoke_base.path / "base.json").read_text())
+    assert man["kind"] == "random" and man["source"]["tokenizer_gguf"].endswith(".gguf")
