@@ -53,6 +53,12 @@ class CardCatalog:
         self._visible: list[Card] | None = None
         self.extend(cards)
 
+    def __getstate__(self) -> dict:  # the cache file keeps the merged data, not derived views or lookups made
+        state = dict(self.__dict__)
+        state["_visible"] = None
+        state["unknown_ids"] = set()
+        return state
+
     # ---- building -------------------------------------------------------------------------------------------
     def _index(self, card: Card, ref, full: dict, front: dict) -> None:
         for idx, key in ((full, name_key(card.name)), (front, name_key(front_face(card.name)))):
@@ -406,7 +412,6 @@ def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None,
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(".tmp")
-            cat.unknown_ids = set()
             with open(tmp, "wb") as fh:
                 pickle.dump((key, cat), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, cache_file)
