@@ -223,8 +223,8 @@ class LogTailer:
             sig = (st.st_size, st.st_mtime_ns, *ident)
             if sig == self._last_stat:
                 return  # nothing changed since the last pass
-            if st.st_size < self._offset:
-                yield self._reset(st, "truncated", f"{self.path.name} shrank below byte {self._offset}")
+            if st.st_size < self._offset + len(self._partial):
+                yield self._reset(st, "truncated", f"{self.path.name} shrank below what was read")
             elif self._fp[0] and _fingerprint(self.path, self._fp[0]) != self._fp:
                 yield self._reset(st, "replaced", f"{self.path.name} has a new header at byte 0")
         yield from self._drain_file(self.path, None, final=False)
