@@ -371,6 +371,18 @@ def _fingerprint(paths: list[Path]) -> list[tuple[str, int, int]]:
     return fp
 
 
+def _write_cache(cache_file: Path, key, cat: CardCatalog) -> None:
+    tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")  # concurrent builders never clash
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            pickle.dump((key, cat), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache_file)
+    except OSError as e:  # no cache is slower, never wrong
+        log.info("cannot write card cache %s (%s)", cache_file, e)
+        tmp.unlink(missing_ok=True)
+
+
 def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None, use_cache: bool = True) -> CardCatalog:
     """The app's catalog: shared data cards + user card files + `extra` + the Arena DB under `install_dir`
     (else Settings.arena_install_dir, else Arena's usual install folders).
@@ -409,14 +421,7 @@ def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None,
     cat.load_files(paths, strict=False)
     log.info("card catalog built from %d files in %.2fs", len(cat.loaded_files), time.perf_counter() - t0)
     if use_cache:
-        try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(".tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump((key, cat), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache_file)
-        except OSError as e:
-            log.info("cannot write card cache %s (%s)", cache_file, e)
+        _write_cache(cache_file, key, cat)
     cat.problems = problems + cat.problems
     return cat
 
