@@ -11,6 +11,9 @@ Each line of train.jsonl / val.jsonl::
               names, pack order, duplicates kept), "pool" (names before this pick, pick order when known),
               "picked" (the name taken), "pool_ordered" (bool)}}
 
+Beside them, `val.picks.jsonl` holds the validation rows in the compact 17lands picks layout, so
+`copilot eval --picks DIR/val.picks.jsonl` scores any engine on exactly the held-out drafts.
+
 The split is by draft (see `copilot.training.split`); the same input, options and seed give byte-identical
 train/val files. The output appears atomically: everything is written into a hidden temporary folder beside
 `out`, which is renamed into place at the end; an interrupted or failed build leaves no `out` behind.
@@ -35,6 +38,9 @@ from copilot.training.split import CountSplit, FracSplit
 DATASET_KIND = "magic-copilot.pick-dataset"
 DATASET_VERSION = 1
 SPLITS = ("train", "val")
+VAL_PICKS = "val.picks.jsonl"
+VAL_PICKS_WHAT = ("the validation rows as a picks JSONL (17lands compact layout): "
+                  "`copilot eval --picks DIR/val.picks.jsonl` scores any engine on exactly the held-out drafts")
 META_FIELDS = ("draft_id", "pack", "pick", "set", "event", "format", "candidates", "pool", "picked",
                "pool_ordered")
 HISTORY_DRAFTS = 64  # drafts whose recent rows are kept for colour signals (rows of a draft are contiguous)
@@ -103,6 +109,16 @@ def _load_catalog(which: str):
     return cat, (desc() if callable(desc) else "copilot.cards.catalog.default_catalog()")
 
 
+def picks_line(row) -> bytes:
+    """The row in the compact 17lands picks JSONL layout (0-based numbers), readable by `copilot eval --picks`."""
+    d = {"expansion": row.set_code, "event_type": row.event_type, "draft_id": row.draft_id,
+         "pack_number": row.pack_number - 1, "pick_number": row.pick_number - 1, "pick": row.pick,
+         "pack": list(row.pack), "pool": list(row.pool)}
+    if row.pick_2:
+        d["pick_2"] = row.pick_2
+    return (json.dumps(d, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def encode_example(example: dict) -> bytes:
     return (json.dumps(example, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
@@ -135,8 +151,10 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
 
     started = time.perf_counter()
     source_sha = sha256_file(picks)
+    t_hash = time.perf_counter()
     catalog, catalog_desc = _load_catalog(cfg.catalog)
     resolve = CardResolver(catalog)
+    t_catalog = time.perf_counter()
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.building-{os.getpid()}"
@@ -145,9 +163,10 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
     tmp.mkdir()
     report = ReadReport()
     writers: dict[str, _SplitWriter] = {}
-    pending = None
+    pending = val_picks = None
     try:
         writers = {s: _SplitWriter(tmp / f"{s}.jsonl") for s in SPLITS}
+        val_picks = _SplitWriter(tmp / VAL_PICKS)
         pending_path = tmp / "pending.tmp"
         pending = open(pending_path, "wb")
         history: OrderedDict[str, list] = OrderedDict()
@@ -190,9 +209,11 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                 line = encode_example(example)
                 route = split.route(row.draft_id)
                 if route == "pending":
-                    pending.write(row.draft_id.encode("utf-8") + b"\t" + line)
+                    pending.write(row.draft_id.encode("utf-8") + b"\t" + line[:-1] + b"\t" + picks_line(row))
                 else:
                     writers[route].write(line, row.draft_id)
+                    if route == "val":
+                        val_picks.write(picks_line(row), row.draft_id)
                 if progress is not None and time.perf_counter() - last_progress > 2.0:
                     last_progress = time.perf_counter()
                     progress({"rows": report.rows, "examples": sum(w.examples for w in writers.values()),
@@ -206,11 +227,14 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         # settle the drafts whose side was not known while streaming (CountSplit)
         with open(pending_path, "rb") as fh:
             for raw in fh:
-                draft_id, line = raw.split(b"\t", 1)
+                draft_id, line, pline = raw.split(b"\t", 2)
                 did = draft_id.decode("utf-8")
-                writers["val" if split.is_val(did) else "train"].write(line, did)
+                side = "val" if split.is_val(did) else "train"
+                writers[side].write(line + b"\n", did)
+                if side == "val":
+                    val_picks.write(pline, did)
         pending_path.unlink()
-        for w in writers.values():
+        for w in list(writers.values()) + [val_picks]:
             w.close()
         total = sum(w.examples for w in writers.values())
         if total == 0:
@@ -237,13 +261,16 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                 "pool_order_unknown": pool_fallback,
             },
             "input": report.to_dict(),
-            "files": {f"{s}.jsonl": writers[s].summary() for s in SPLITS},
+            "files": dict({f"{s}.jsonl": writers[s].summary() for s in SPLITS},
+                          **{VAL_PICKS: dict(val_picks.summary(), what=VAL_PICKS_WHAT)}),
             "example_meta_fields": list(META_FIELDS),
             "catalog": {"source": catalog_desc, "names_without_card_data": len(missing_card_data),
                         "names_without_card_data_sample": missing_card_data[:50]},
             "card_count": len(names),
             "cards": sorted(names),
-            "build_seconds": round(time.perf_counter() - started, 3),
+            "timing": {"hash_s": round(t_hash - started, 3), "catalog_s": round(t_catalog - t_hash, 3),
+                       "stream_s": round(time.perf_counter() - t_catalog, 3),
+                       "total_s": round(time.perf_counter() - started, 3)},
             "created": utc_now(),
             "tool": tool_info(),
         }
@@ -257,7 +284,8 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
             os.replace(tmp, out)
         return manifest
     except BaseException:
-        for fh in [w.fh for w in writers.values()] + ([pending] if pending is not None else []):
+        for fh in [w.fh for w in writers.values()] + ([pending] if pending is not None else []) + \
+                ([val_picks.fh] if val_picks is not None else []):
             fh.close()  # closing twice is harmless; open handles would block the removal on Windows
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -56,6 +56,14 @@ def test_split_by_draft_never_leaks(dsk, tmp_path):
     assert m["counts"]["examples"]["val"] == len(_lines(tmp_path / "d", "val"))
     for did in val:
         assert draft_hash(did, 3) < 0.3
+    # val.picks.jsonl: the same validation rows, readable by the evaluation's reader
+    from copilot.datasets.picks import iter_pick_rows
+
+    rows = list(iter_pick_rows(tmp_path / "d" / "val.picks.jsonl"))
+    metas = [e["meta"] for e in iter_examples(tmp_path / "d", "val")]
+    assert [(r.draft_id, r.pack_number, r.pick_number, r.pick, list(r.pack)) for r in rows] == \
+        [(m["draft_id"], m["pack"], m["pick"], m["picked"], m["candidates"]) for m in metas]
+    assert m["files"]["val.picks.jsonl"]["examples"] == len(rows)
     for did in train:
         assert draft_hash(did, 3) >= 0.3
 
@@ -66,6 +74,7 @@ def test_val_drafts_is_exact_and_takes_the_smallest_hashes(dsk, tmp_path):
     assert len(val) == 7 and not (train & val) and len(train) == 43
     ranked = sorted(train | val, key=lambda d: draft_hash(d, 11))
     assert set(ranked[:7]) == val
+    assert {json.loads(x)["draft_id"] for x in _lines(tmp_path / "d", "val.picks")} == val
     assert m["split"]["method"] == "val-drafts" and m["counts"]["examples"]["val"] == 7 * 42
 
 
@@ -74,7 +83,7 @@ def test_deterministic_bytes_and_seed_matters(dsk, tmp_path):
     b = _build(dsk / CSV_NAME, tmp_path / "b", max_drafts=40, seed=5)
     for split in ("train", "val"):
         assert (tmp_path / "a" / f"{split}.jsonl").read_bytes() == (tmp_path / "b" / f"{split}.jsonl").read_bytes()
-    for volatile in ("created", "build_seconds"):
+    for volatile in ("created", "timing"):
         a.pop(volatile), b.pop(volatile)
     assert a == b
     _build(dsk / CSV_NAME, tmp_path / "c", max_drafts=40, seed=6)

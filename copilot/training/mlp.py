@@ -1,0 +1,344 @@
+"""A learned non-LLM pick baseline: card embeddings + a small MLP, trained on CPU in minutes.
+
+score(card | pool, pick) = bias[card] + MLP([e(card), p, e(card) * p, pick features])
+    e(card): candidate embedding; p: mean of the pool embeddings (a separate table: "what goes with my cards");
+    pick features: pack one-hot (3), pick / 15, pool size / 45.
+Trained with softmax cross-entropy over the pack's distinct candidate names (the human's pick is the target), on the
+`meta` of a dataset folder built by `copilot dataset build` (candidates, pool, picked, pack, pick).
+
+Unknown cards: vocabulary index 0 is `<unk>`; during training a small share of card ids (`card_dropout`) is replaced by
+it, so an unseen card gets a learned "average card" score instead of noise.
+
+The saved file (torch.save of plain tensors and Python types; loads with weights_only=True) holds the weights, the
+card vocabulary, the config, the dataset manifest's sha256 and summary, and the validation figures; a JSON sidecar
+(`<file>.json`) repeats everything but the weights for people and tools without torch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from copilot.cards.model import front_face, name_key
+
+MODEL_KIND = "magic-copilot.mlp-pick-model"
+MODEL_VERSION = 1
+UNK, PAD = 0, 1
+SPECIALS = ("<unk>", "<pad>")
+MAX_PACK = 16
+MAX_POOL = 48
+N_FEATURES = 5
+
+
+@dataclass
+class MLPConfig:
+    emb_dim: int = 48
+    hidden: int = 128
+    epochs: int = 6
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 1e-5
+    card_dropout: float = 0.02
+    seed: int = 0
+    threads: int = 2
+
+
+@dataclass
+class Encoded:
+    """A batch of pick decisions as padded index tensors (torch), plus the target index per decision."""
+
+    cands: object  # LongTensor [N, MAX_PACK] (PAD where empty)
+    pool: object  # LongTensor [N, MAX_POOL]
+    feats: object  # FloatTensor [N, N_FEATURES]
+    target: object  # LongTensor [N] (-1 when unknown)
+    names: list[list[str]] = field(default_factory=list)  # distinct candidate names per decision (pack order)
+
+
+class Vocab:
+    def __init__(self, names: Sequence[str]):
+        self.names = list(names)
+        self.index = {n: i for i, n in enumerate(self.names)}
+        self.keys = {}
+        for i, n in enumerate(self.names[len(SPECIALS):], len(SPECIALS)):
+            self.keys.setdefault(name_key(front_face(n)), i)
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> "Vocab":
+        return cls(list(SPECIALS) + sorted(set(names) - set(SPECIALS)))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def id(self, name: str) -> int:
+        """Exact name, else the same card by front face / punctuation-insensitive key, else <unk>."""
+        i = self.index.get(name)
+        if i is None:
+            i = self.keys.get(name_key(front_face(name)), UNK)
+        return i
+
+
+def features(pack_number: int, pick_number: int, pool_size: int) -> list[float]:
+    onehot = [1.0 if pack_number == k else 0.0 for k in (1, 2, 3)]
+    return onehot + [min(pick_number, 15) / 15.0, min(pool_size, 45) / 45.0]
+
+
+def distinct(names: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def encode(decisions: Sequence[tuple[Sequence[str], Sequence[str], int, int, str | None]], vocab: Vocab) -> Encoded:
+    """decisions: (candidates, pool, pack_number, pick_number, picked or None)."""
+    import torch
+
+    cands_l, pool_l, feats_l, target_l, names_out = [], [], [], [], []
+    pad_c, pad_p = [PAD] * MAX_PACK, [PAD] * MAX_POOL
+    for cand_names, pool_names, pack_no, pick_no, picked in decisions:
+        uniq = distinct(cand_names)[:MAX_PACK]
+        names_out.append(uniq)
+        ids = [vocab.id(c) for c in uniq]
+        cands_l.append(ids + pad_c[len(ids):])
+        pl = [vocab.id(c) for c in list(pool_names)[-MAX_POOL:]]
+        pool_l.append(pl + pad_p[len(pl):])
+        feats_l.append(features(pack_no, pick_no, len(pool_names)))
+        target_l.append(uniq.index(picked) if picked is not None and picked in uniq else -1)
+    n = len(decisions)
+    cands = torch.tensor(cands_l, dtype=torch.long).reshape(n, MAX_PACK)
+    pool = torch.tensor(pool_l, dtype=torch.long).reshape(n, MAX_POOL)
+    feats = torch.tensor(feats_l, dtype=torch.float32).reshape(n, N_FEATURES)
+    target = torch.tensor(target_l, dtype=torch.long).reshape(n)
+    return Encoded(cands, pool, feats, target, names_out)
+
+
+def build_model(vocab_size: int, cfg: MLPConfig):
+    import torch
+    from torch import nn
+
+    class PickMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = cfg.emb_dim
+            self.card = nn.Embedding(vocab_size, d, padding_idx=PAD)
+            self.pool = nn.Embedding(vocab_size, d, padding_idx=PAD)
+            self.bias = nn.Embedding(vocab_size, 1, padding_idx=PAD)
+            self.mlp = nn.Sequential(nn.Linear(3 * d + N_FEATURES, cfg.hidden), nn.ReLU(),
+                                     nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
+            nn.init.normal_(self.card.weight, std=0.1)
+            nn.init.normal_(self.pool.weight, std=0.1)
+            nn.init.zeros_(self.bias.weight)
+
+        def forward(self, cands, pool, feats):
+            """Logits [N, MAX_PACK]; padded candidates get -inf."""
+            mask = cands != PAD
+            pool_mask = (pool != PAD).unsqueeze(-1).float()
+            p = (self.pool(pool) * pool_mask).sum(1) / pool_mask.sum(1).clamp(min=1.0)  # N, d
+            # only real candidates go through the MLP (packs shrink: about half the slots are padding)
+            rows = mask.nonzero(as_tuple=True)[0]
+            c = cands[mask]
+            e, pr = self.card(c), p[rows]
+            x = torch.cat([e, pr, e * pr, feats[rows]], dim=-1)
+            scores = self.mlp(x).squeeze(-1) + self.bias(c).squeeze(-1)
+            logits = torch.full(cands.shape, float("-inf"), dtype=scores.dtype)
+            logits[mask] = scores
+            return logits
+
+    return PickMLP()
+
+
+def decisions_from_dataset(folder: str | os.PathLike, split: str) -> list[tuple]:
+    """(candidates, pool, pack, pick, picked) for every example of a dataset split (reads only `meta`)."""
+    from copilot.training.dataset import iter_examples
+
+    out = []
+    for ex in iter_examples(folder, split):
+        m = ex.get("meta") or {}
+        try:
+            out.append((m["candidates"], m.get("pool") or [], int(m["pack"]), int(m["pick"]), m["picked"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{folder}/{split}.jsonl: example without the meta the baseline needs "
+                             f"(candidates, pool, pack, pick, picked): {exc}. Rebuild it with "
+                             "`copilot dataset build`") from None
+    return out
+
+
+def topk_accuracy(logits, target, ks=(1, 3)) -> dict:
+    """Share of decisions whose target is among the k best (decisions with an unknown target are skipped)."""
+    import torch
+
+    valid = target >= 0
+    logits, target = logits[valid], target[valid]
+    out = {"n": int(valid.sum())}
+    if out["n"] == 0:
+        return out | {f"top{k}": 0.0 for k in ks}
+    order = torch.argsort(logits, dim=1, descending=True, stable=True)
+    for k in ks:
+        hit = (order[:, :k] == target.unsqueeze(1)).any(dim=1)
+        out[f"top{k}"] = float(hit.float().mean())
+    return out
+
+
+def random_baseline(enc: Encoded) -> dict:
+    """Expected top-1/top-3 of a uniformly random ranking over the distinct candidates."""
+    valid = [len(n) for n, t in zip(enc.names, enc.target.tolist()) if t >= 0]
+    if not valid:
+        return {"top1": 0.0, "top3": 0.0}
+    return {"top1": sum(1 / c for c in valid) / len(valid), "top3": sum(min(3, c) / c for c in valid) / len(valid)}
+
+
+def predict(model, enc: Encoded, batch: int = 4096):
+    import torch
+
+    model.eval()
+    parts = []
+    with torch.no_grad():
+        for i in range(0, enc.cands.shape[0], batch):
+            parts.append(model(enc.cands[i:i + batch], enc.pool[i:i + batch], enc.feats[i:i + batch]))
+    return torch.cat(parts) if parts else torch.zeros((0, MAX_PACK))
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    metrics: dict
+    seconds: float
+    history: list[dict]
+
+
+def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: MLPConfig | None = None,
+          log: Callable[[dict], None] | None = None) -> TrainResult:
+    """Train on `dataset`/train.jsonl, evaluate on val.jsonl, save to `out` (atomically) with a JSON sidecar."""
+    import torch
+
+    from copilot.training.dataset import load_manifest
+    from copilot.training.manifest import sha256_file, tool_info, utc_now
+
+    cfg = cfg or MLPConfig()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    torch.set_num_threads(max(1, cfg.threads))
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    manifest = load_manifest(dataset)
+    train_dec = decisions_from_dataset(dataset, "train")
+    val_dec = decisions_from_dataset(dataset, "val")
+    if not train_dec:
+        raise ValueError(f"{dataset}: the train split is empty")
+    vocab = Vocab.from_names(n for c, p, *_ in train_dec for n in list(c) + list(p))
+    tr, va = encode(train_dec, vocab), encode(val_dec, vocab)
+    keep = tr.target >= 0
+    tr = Encoded(tr.cands[keep], tr.pool[keep], tr.feats[keep], tr.target[keep])
+    model = build_model(len(vocab), cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n = tr.cands.shape[0]
+    steps = cfg.epochs * ((n + cfg.batch_size - 1) // cfg.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(1, steps), pct_start=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    history = []
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        total = 0.0
+        for i in range(0, n, cfg.batch_size):
+            idx = perm[i:i + cfg.batch_size]
+            cands, pool = tr.cands[idx], tr.pool[idx]
+            if cfg.card_dropout > 0:
+                drop_c = (torch.rand(cands.shape, generator=gen) < cfg.card_dropout) & (cands != PAD)
+                drop_p = (torch.rand(pool.shape, generator=gen) < cfg.card_dropout) & (pool != PAD)
+                cands, pool = cands.masked_fill(drop_c, UNK), pool.masked_fill(drop_p, UNK)
+            logits = model(cands, pool, tr.feats[idx])
+            loss = loss_fn(logits, tr.target[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * idx.shape[0]
+        row = {"epoch": epoch, "train_loss": round(total / n, 4), "seconds": round(time.perf_counter() - t0, 2)}
+        if va.cands.shape[0]:
+            row.update({f"val_{k}": (round(v, 4) if isinstance(v, float) else v)
+                        for k, v in topk_accuracy(predict(model, va), va.target).items()})
+        history.append(row)
+        if log is not None:
+            log(row)
+    seconds = time.perf_counter() - started
+    metrics = {"train_examples": n, "train_seconds": round(seconds, 2),
+               "train_cpu_seconds": round(time.process_time() - cpu_started, 2), "threads": cfg.threads}
+    if va.cands.shape[0]:
+        val = topk_accuracy(predict(model, va), va.target)
+        metrics.update({"val_top1": val["top1"], "val_top3": val["top3"], "val_decisions": val["n"],
+                        "val_drafts": manifest["counts"]["drafts"]["val"],
+                        "val_random_top1": random_baseline(va)["top1"], "val_random_top3": random_baseline(va)["top3"],
+                        "val_unknown_card_share": _unknown_share(va)})
+    dataset_info = {
+        "path": str(Path(dataset).resolve()),
+        "manifest_sha256": sha256_file(Path(dataset) / "manifest.json"),
+        "source_sha256": manifest["source"]["sha256"], "source_name": manifest["source"]["name"],
+        "set_codes": manifest["set_codes"], "event_types": manifest["event_types"],
+        "split": manifest["split"], "filters": manifest["filters"]["given"], "counts": manifest["counts"]["examples"],
+    }
+    info = {"kind": MODEL_KIND, "version": MODEL_VERSION, "config": asdict(cfg), "vocab_size": len(vocab),
+            "dataset": dataset_info, "metrics": metrics, "history": history, "created": utc_now(),
+            "tool": tool_info(), "architecture": "score = bias[card] + MLP([e(card), mean pool emb, product, "
+                                                  "pack one-hot, pick/15, pool/45])"}
+    out = Path(out)
+    save(out, model, vocab, info)
+    return TrainResult(out, metrics, seconds, history)
+
+
+def _unknown_share(enc: Encoded) -> float:
+    real = enc.cands != PAD
+    return float(((enc.cands == UNK) & real).sum()) / max(1, int(real.sum()))
+
+
+def save(path: Path, model, vocab: Vocab, info: dict) -> None:
+    import torch
+
+    from copilot.training.manifest import atomic_write_json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        torch.save(dict(info, vocab=vocab.names, state_dict=model.state_dict()), tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    atomic_write_json(path.with_name(path.name + ".json"), dict(info, vocab=vocab.names, weights=path.name))
+
+
+@dataclass
+class LoadedModel:
+    model: object
+    vocab: Vocab
+    info: dict
+
+
+def load(path: str | os.PathLike) -> LoadedModel:
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"MLP model file not found: {path} (train one with `copilot train-baseline`)")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a clear message for a wrong or damaged file
+        raise ValueError(f"{path} is not a readable MLP pick model ({type(exc).__name__}: {exc})") from None
+    if not isinstance(blob, dict) or blob.get("kind") != MODEL_KIND:
+        raise ValueError(f"{path} is not an MLP pick model (kind={blob.get('kind') if isinstance(blob, dict) else '?'})")
+    if blob.get("version") != MODEL_VERSION:
+        raise ValueError(f"{path}: model file version {blob.get('version')} is not supported "
+                         f"(this build reads version {MODEL_VERSION})")
+    known = {f for f in MLPConfig.__dataclass_fields__}
+    cfg = MLPConfig(**{k: v for k, v in blob["config"].items() if k in known})
+    vocab = Vocab(blob["vocab"])
+    model = build_model(len(vocab), cfg)
+    model.load_state_dict(blob["state_dict"])
+    model.eval()
+    info = {k: v for k, v in blob.items() if k not in ("state_dict", "vocab")}
+    return LoadedModel(model, vocab, info)
+
+
+def read_sidecar(path: str | os.PathLike) -> dict:
+    with open(Path(str(path) + ".json"), encoding="utf-8") as fh:
+        return json.load(fh)
