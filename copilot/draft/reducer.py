@@ -501,7 +501,21 @@ def reduce(state: ArenaState, event) -> ArenaState:
         if note not in new.warnings:
             new.warnings.append(note)
         return new
-    return tx.state
+    return _reuse_unchanged(state, tx.state)
+
+
+def _reuse_unchanged(old: ArenaState, new: ArenaState) -> ArenaState:
+    """Give back the old objects where nothing changed, and the old state itself when the event changed nothing
+    (a repeated pack, a course list of untracked events), so callers can test `new is old`."""
+    drafts = new.drafts
+    for i in range(min(len(old.drafts), len(drafts))):
+        if drafts[i] is not old.drafts[i] and drafts[i] == old.drafts[i]:
+            drafts[i] = old.drafts[i]
+    if len(drafts) == len(old.drafts) and all(a is b for a, b in zip(drafts, old.drafts)) \
+            and (new.active, new.detailed_logs, new.client_version, new.install_dir, new.warnings) \
+            == (old.active, old.detailed_logs, old.client_version, old.install_dir, old.warnings):
+        return old
+    return new
 
 
 def reduce_all(state: ArenaState, events: Iterable) -> ArenaState:

@@ -79,3 +79,24 @@ def test_constructed_events_are_not_tracked():
               CourseUpdated(CourseInfo("Historic_Ladder", "CreateMatch", (), None, 1, 0, None), "set_deck")):
         s = reduce(s, e)
     assert s.drafts == [] and s.active is None
+
+
+def test_an_event_that_changes_nothing_returns_the_same_state(arena_logs):
+    lines = list(iter_file_lines(arena_logs / "premier-draft-2026-DSK-grepped.log"))
+    parser, state = ArenaLogParser(), ArenaState()
+    same = changed = 0
+    last_deck = None
+    for line in lines:
+        for ev in parser.feed(line):
+            new = reduce(state, ev)
+            if type(ev).__name__ == "DeckSubmitted":
+                assert (new is state) == (ev.deck == last_deck)  # 2 of the 7 submissions repeat the previous one
+                last_deck = ev.deck
+            if new is state:
+                same += 1
+            else:
+                changed += 1
+                assert new.to_json() != state.to_json()
+            state = new
+    assert same == 42 + 2  # the second copy of each of the 42 doubled Draft.Notify lines + 2 repeated decks
+    assert changed == 133 - 44
