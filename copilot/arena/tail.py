@@ -241,6 +241,11 @@ class LogTailer:
             offset, self._partial = self._offset, b""  # the partial line is read again from the old file
             yield from self._drain_file(self.prev_path, offset, final=True)
             yield self._reset(new_st, "rotated", f"finished the old log from {self.prev_path.name}")
+        elif prev is not None and file_identity(prev) == self._identity:
+            # our file, but rewritten in place (truncated) before the client moved it: read all of it again
+            self._partial = b""
+            yield from self._drain_file(self.prev_path, 0, final=True)
+            yield self._reset(new_st, "rotated", f"{self.prev_path.name} was rewritten before the restart: read again")
         else:
             yield self._reset(new_st, "rotated",
                               f"{self.path.name} was replaced and the old file is not {self.prev_path.name}:"

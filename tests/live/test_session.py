@@ -33,6 +33,18 @@ def caught_up(session: LiveSession, arena: FakeArena) -> bool:
     return pos is not None and pos.identity == (st.st_dev, st.st_ino) and pos.offset == st.st_size
 
 
+def follows_current(session: LiveSession, arena: FakeArena):
+    """The session has read part of the file that is Player.log now (not necessarily all of it)."""
+    def cond() -> bool:
+        pos = session.position
+        try:
+            st = os.stat(arena.log)
+        except OSError:
+            return False
+        return pos is not None and pos.identity == (st.st_dev, st.st_ino) and pos.offset > 0
+    return cond
+
+
 def expected_state(tmp_path: Path, contents: list[bytes]):
     return replay_paths(write_files(tmp_path, [c for c in contents if c]))
 
@@ -89,7 +101,7 @@ def test_live_quick_draft_in_three_client_sessions(arena_logs, tmp_path, use_wat
     def script():
         for i, part in enumerate(parts):
             if i:
-                arena.restart_client()
+                arena.restart_client(follows_current(session, arena))
             arena.write(part)
 
     arena.log.write_bytes(b"")

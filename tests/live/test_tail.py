@@ -101,6 +101,7 @@ def test_rotation_when_prev_is_another_file_loses_only_the_tail(tmp_path):
     p.write_bytes(b"s1\n")
     t = LogTailer(p, include_prev=False)
     lines_of(t.poll())
+    os.link(p, tmp_path / "kept-elsewhere")  # keeps the inode alive, so no new file can reuse it
     os.unlink(p)
     prev.write_bytes(b"unrelated\n")
     p.write_bytes(b"s3\n")
@@ -230,3 +231,17 @@ def test_callback_error_is_reported_and_tailing_goes_on(tmp_path):
     finally:
         t.stop()
     assert seen == ["boom\n", "ok\n"] and isinstance(errors[0], ValueError)
+
+
+def test_truncated_then_rotated_before_a_poll_reads_prev_again(tmp_path):
+    p, prev = tmp_path / "Player.log", tmp_path / "Player-prev.log"
+    p.write_bytes(b"first session line\n")
+    t = LogTailer(p, include_prev=False)
+    lines_of(t.poll())
+    with open(p, "r+b") as f:  # rewritten in place, then the client restarts, all before we look again
+        f.truncate(0)
+        f.write(b"second session line 1\nsecond session line 2\n")
+    os.replace(p, prev)
+    p.write_bytes(b"third\n")
+    items = list(t.poll())
+    assert lines_of(items) == ["second session line 1\n", "second session line 2\n", "third\n"]

@@ -47,8 +47,13 @@ class FakeArena:
                 if r == 0:
                     time.sleep(self.rng.choice((0.0, 0.002, 0.03)))
 
-    def restart_client(self) -> None:
-        """What Arena does at start-up: Player.log becomes Player-prev.log, a new Player.log starts at 0."""
+    def restart_client(self, reader_follows=None) -> None:
+        """What Arena does at start-up: Player.log becomes Player-prev.log, a new Player.log starts at 0.
+
+        reader_follows: a condition "the reader has opened the current file" to wait for first. A real client
+        restart takes many seconds; two restarts before the reader looks once would lose the middle file."""
+        if reader_follows is not None:
+            assert wait_until(reader_follows), "the reader never reached the current file"
         os.replace(self.log, self.prev)
         self.files.append(bytes(self._current))
         self._current = bytearray()
