@@ -219,6 +219,16 @@ def _recommender(args, catalog, options: dict):
     return recommend, None
 
 
+def _settings_log() -> str | None:
+    """The Player.log path saved in the app settings (GUI), if any."""
+    try:
+        from copilot.settings import Settings
+
+        return Settings.load().arena_log or None
+    except Exception:  # noqa: BLE001 - settings are optional here
+        return None
+
+
 def _no_log(args) -> int:
     from copilot.arena import locate
 
@@ -237,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(options, str):
         print(f"copilot live: {options}", file=sys.stderr)
         return 2
+    if not args.log:
+        args.log = _settings_log()
     log_path = locate.find_log(args.log) if args.log else locate.find_log()
     if log_path is None:
         return _no_log(args)

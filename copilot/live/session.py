@@ -71,6 +71,13 @@ class LiveSession:
         self._stop = threading.Event()
         self._loaded = False
 
+    @classmethod
+    def for_gui(cls, log_path: Path | str | None, *, on_state: Callable[[ArenaState], None],
+                on_warning: Callable[[str], None], **options) -> "LiveSession":
+        """The desktop app's session: Player-prev.log catch-up, saved state, watchdog with 0.5 s polling as the
+        safety net. Callbacks run on the tailer thread: the GUI posts them to its own thread."""
+        return cls(log_path, on_state=on_state, on_warning=on_warning, **options)
+
     # ------------------------------------------------------------------ public
 
     @property

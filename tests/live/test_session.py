@@ -221,3 +221,15 @@ def test_listener_errors_do_not_stop_the_session(arena_logs, tmp_path):
 
     s = LiveSession(log, on_state=bad, persist=False).run_once()
     assert len(s.drafts[-1].pool) == 39
+
+
+def test_for_gui_follows_and_reports(arena_logs, tmp_path):
+    log = tmp_path / "Player.log"
+    log.write_bytes((arena_logs / "sealed-2026-SOS-join-pool.log").read_bytes())
+    states = []
+    s = LiveSession.for_gui(log, on_state=states.append, on_warning=lambda w: None, poll_interval=0.05)
+    s.start()
+    try:
+        assert wait_until(lambda: states and states[-1].drafts and len(states[-1].drafts[-1].pool) == 85)
+    finally:
+        s.stop()
