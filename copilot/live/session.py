@@ -142,6 +142,7 @@ class LiveSession:
             self._warn(f"{self.log_path} does not exist (yet): waiting for MTG Arena to write it.")
         self.info.log_path = str(self.log_path)
         position = self._load() if not self._loaded else None
+        self._pos = position  # what a save writes until the tailer reports a newer position
         self._tailer = LogTailer(self.log_path, position=position, include_prev=self.include_prev,
                                  poll_interval=self.poll_interval, idle_flush_s=self.idle_flush_s,
                                  use_watchdog=self.use_watchdog, on_lines=self._dispatch, on_reset=self._dispatch,

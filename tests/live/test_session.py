@@ -162,6 +162,12 @@ def test_resume_same_file_reads_only_the_new_part(arena_logs, tmp_path):
     assert second.info.resumed == "offset"
     assert sum(len(x.encode()) for x in lines_seen) == len(draft) - cut
     assert second.state.to_json() == replay_paths([log]).to_json()
+    third = LiveSession(log)  # nothing new: still resumes at the end, reads nothing
+    third.run_once()
+    assert third.info.resumed == "offset" and third.parser.stats.lines == 0
+    fourth = LiveSession(log)  # the third run saved the position it resumed from, not "unknown"
+    assert fourth.run_once().to_json() == second.state.to_json()
+    assert fourth.info.resumed == "offset" and fourth.parser.stats.lines == 0
 
 
 def test_saved_sealed_pool_survives_when_logs_are_gone(arena_logs, tmp_path):
