@@ -152,6 +152,23 @@ def cli_idle(log: Path, use_watchdog: bool, seconds: float, cards: Path | None) 
     return ((t1.user + t1.system) - (t0.user + t0.system)) / (w1 - w0) * 100.0
 
 
+def catch_up(data: bytes, copies: int = 3) -> str:
+    """Start-up catch-up of a big log: LiveSession.run_once vs a one-shot replay_paths of the same file."""
+    from copilot.arena.replay import replay_paths
+
+    with tempfile.TemporaryDirectory() as d:
+        log = Path(d) / "Player.log"
+        log.write_bytes(data * copies)
+        t0 = time.perf_counter()
+        want = replay_paths([log])
+        t1 = time.perf_counter()
+        got = LiveSession(log, persist=False, include_prev=False).run_once()
+        t2 = time.perf_counter()
+    same = "same state" if got.to_json() == want.to_json() else "STATES DIFFER"
+    return (f"catch-up of {len(data) * copies / 1e6:.1f} MB: live {t2 - t1:.3f} s, replay {t1 - t0:.3f} s, "
+            f"ratio x{(t2 - t1) / (t1 - t0):.2f} ({same})")
+
+
 def _ms(xs: list[float]) -> str:
     return f"{statistics.median(xs):6.1f}/{max(xs):6.1f} ms (n={len(xs)})" if xs else "n/a"
 
@@ -185,8 +202,11 @@ def main() -> None:
         (cw, lw), (cp, lp) = results["watchdog"], results["polling"]
         print(f"polling/watchdog: idle CPU x{cp / cw if cw else float('inf'):.2f}, median latency "
               f"x{statistics.median(lp) / statistics.median(lw):.1f}")
+    root = shared_dir()
+    if root is not None and args.log is None:
+        qd = root / "fixtures" / "arena-logs"
+        print(catch_up(b"".join((qd / f"quick-draft-2026-ECL.part{i}.log").read_bytes() for i in (1, 2, 3))))
     if args.cli:
-        root = shared_dir()
         cards = root / "data" / "cards" / "17lands_cards.csv.gz" if root else None
         for use_wd in (True, False):
             with tempfile.TemporaryDirectory() as d:

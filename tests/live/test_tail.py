@@ -245,3 +245,18 @@ def test_truncated_then_rotated_before_a_poll_reads_prev_again(tmp_path):
     p.write_bytes(b"third\n")
     items = list(t.poll())
     assert lines_of(items) == ["second session line 1\n", "second session line 2\n", "third\n"]
+
+
+def test_folder_missing_at_start_polls_until_it_appears(tmp_path):
+    p = tmp_path / "not-yet" / "MTGA" / "Player.log"
+    t = LogTailer(p, include_prev=False, poll_interval=0.05, use_watchdog=True)
+    got, resets, idles, cond = _collect_thread(t)
+    t.start()
+    try:
+        assert t.mode == "polling"  # nothing to watch yet: the polling timer is the safety net
+        p.parent.mkdir(parents=True)
+        p.write_bytes(b"first line\n")
+        with cond:
+            assert cond.wait_for(lambda: got == ["first line\n"], timeout=5)
+    finally:
+        t.stop()
