@@ -73,6 +73,9 @@ def run(args) -> int:
     elif live is not None:
         live.show_no_log()
     if args.screenshot:
+        for panel in window.panels.values():  # panels whose startup work runs in child processes
+            if hasattr(panel, "wait_ready"):
+                panel.wait_ready()
         settle(app)
         out = Path(args.screenshot)
         out.parent.mkdir(parents=True, exist_ok=True)

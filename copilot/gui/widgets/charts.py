@@ -65,11 +65,17 @@ class LineChart(QWidget):
         super().__init__(parent)
         self.title = title
         self._series: dict[str, tuple[list[tuple[float, float]], str]] = {}
+        self._x_range: tuple[float, float] | None = None
         self.setMinimumHeight(180)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def set_series(self, name: str, points: list[tuple[float, float]], colour: str) -> None:
         self._series[name] = (list(points), colour)
+        self.update()
+
+    def set_x_range(self, x0: float | None, x1: float | None = None) -> None:
+        """Fix the x axis (e.g. 0..max_steps) so the data fills it as it arrives; None: fit the data."""
+        self._x_range = None if x0 is None or x1 is None or x1 <= x0 else (float(x0), float(x1))
         self.update()
 
     def clear(self) -> None:
@@ -102,6 +108,8 @@ class LineChart(QWidget):
         xs = [x for x, _ in pts_all]
         ys = [y for _, y in pts_all]
         x0, x1 = min(xs), max(xs)
+        if self._x_range is not None:
+            x0, x1 = min(x0, self._x_range[0]), max(x1, self._x_range[1])
         y0, y1 = min(0.0, min(ys)), max(ys)
         if x1 == x0:
             x1 = x0 + 1
