@@ -75,7 +75,6 @@ def _colour_line(cards) -> str:
 
 def run(args) -> int:
     from copilot.draft.boosters import SetCards, make_generator
-    from copilot.draft.deckbuild import suggest_deck
     from copilot.draft.simstats import colour_map, format_table, human_pools, summarize
     from copilot.draft.simulation import build_seats, run_simulation
 
@@ -149,8 +148,7 @@ def run(args) -> int:
         if not 1 <= deck_seat <= len(seats):
             print(f"copilot simulate: --deck must be 1..{len(seats)}", file=sys.stderr)
             return 2
-        pool = report.drafts[-1].seats[deck_seat - 1].pool
-        deck_text = suggest_deck(pool).to_arena()
+        deck_text = report.deck(len(report.drafts) - 1, deck_seat - 1).to_arena()
         if args.deck_out:
             Path(args.deck_out).write_text(deck_text, encoding="utf-8")
 

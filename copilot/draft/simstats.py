@@ -139,16 +139,16 @@ def colour_map(cards: Iterable[Card]) -> dict[str, tuple[str, ...]]:
 
 def format_table(rows: Sequence[tuple[str, dict]]) -> str:
     """A plain-text comparison table: one row per population (bots of an engine, humans)."""
-    head = (f"{'drafters':<28} {'pools':>6} {'top2':>6} {'top1':>6} {'mono':>6}  "
+    head = (f"{'drafters':<34} {'pools':>6} {'top2':>6} {'top1':>6} {'mono':>6}  "
             + " ".join(f"{c:>5}" for c in COLOR_ORDER) + "   top pairs")
     lines = [head, "-" * len(head)]
     for label, s in rows:
         if not s.get("pools"):
-            lines.append(f"{label:<28} {0:>6}")
+            lines.append(f"{label:<34} {0:>6}")
             continue
         spc = s["seats_per_colour_at_8"]
         pairs = " ".join(f"{p}:{v:.0%}" for p, v in s["top_pairs"][:3])
-        lines.append(f"{label:<28} {s['pools']:>6} {s['top2_share']:>6.1%} {s['top1_share']:>6.1%} "
+        lines.append(f"{label:<34} {s['pools']:>6} {s['top2_share']:>6.1%} {s['top1_share']:>6.1%} "
                      f"{s['mono_rate']:>6.1%}  " + " ".join(f"{spc[c]:>5.2f}" for c in COLOR_ORDER) + f"   {pairs}")
     lines.append("top2/top1 = mean share of colour counts in the two/one main colours; mono = top1 >= "
                  f"{MONO_THRESHOLD:.0%}; W..G = seats per 8 with the colour among their two main colours")

@@ -84,6 +84,17 @@ class SimulationReport:
     drafts: list[DraftResult] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     collation: str = ""
+    seats: list = field(default_factory=list)  # the seat engines (not serialised)
+
+    def deck(self, draft: int, seat: int):
+        """Suggested 40-card deck for a seat, scored by that seat's engine (a human seat: the first bot's)."""
+        from copilot.draft.deckbuild import engine_scores, suggest_deck
+
+        bots = [s for s in self.seats if not isinstance(s, HumanSeat)]
+        engine = self.seats[seat] if self.seats and not isinstance(self.seats[seat], HumanSeat) else \
+            (bots[0] if bots else None)
+        pool = self.drafts[draft].seats[seat].pool
+        return suggest_deck(pool, engine_scores(engine, pool, self.drafts[draft].set_code))
 
     def stats(self) -> dict:
         """Per engine label and overall: colour statistics of the finished pools (see simstats)."""
@@ -111,9 +122,7 @@ class SimulationReport:
                 item = seat_to_dict(s)
                 item["engine"] = label
                 if with_decks:
-                    from copilot.draft.deckbuild import suggest_deck
-
-                    item["deck"] = suggest_deck(s.pool).to_dict()
+                    item["deck"] = self.deck(self.drafts.index(d), s.index).to_dict()
                 seats.append(item)
             drafts.append({"seed": d.seed, "seats": seats})
         return {"set": self.drafts[0].set_code if self.drafts else None, "drafts": drafts, "stats": self.stats()}
@@ -132,7 +141,7 @@ def run_simulation(set_code: str, cards_file: Path, specs: Sequence[str | SeatSp
     if seats is None:
         seats, labels = build_seats(specs, set_code, n_seats, human)
     labels = list(labels or [getattr(s, "name", "?") for s in seats])
-    report = SimulationReport(labels=labels, collation=generator.source)
+    report = SimulationReport(labels=labels, collation=generator.source, seats=list(seats))
     for i in range(drafts):
         table = DraftTable.deal(generator, seats, seed + i, set_code=set_code, cards_to_pick=cards_to_pick,
                                 draft_key=f"sim-{seed + i}")

@@ -76,3 +76,20 @@ def test_deck_uses_engine_scores_and_collector_numbers():
     assert "1 G0 (TST) 12" in text.splitlines()
     random.Random(0).shuffle(pool)
     assert suggest_deck(pool, scores).colours == ("W", "G")
+
+
+def test_deck_is_built_from_the_engines_scores(shared_data):
+    from copilot.draft.deckbuild import engine_scores
+
+    result = _drafted_pools(shared_data, seed=3)
+    engine = RandomEngine(seed=9)
+    for seat in result.seats[:4]:
+        scores = engine_scores(engine, seat.pool, "DSK")
+        assert scores and set(scores) == {c.key for c in seat.pool}
+        deck = suggest_deck(seat.pool, scores)
+        assert deck.size == 40
+        inside = set(deck.colours)
+        chosen = [scores[c.key] for c in deck.spells if set(c.color_identity) <= inside]
+        left = [scores[c.key] for c in deck.sideboard if not c.is_land and set(c.color_identity) <= inside]
+        if left:
+            assert sum(chosen) / len(chosen) > sum(left) / len(left)
