@@ -132,7 +132,7 @@ class Printer:
                       names=self.names.list(r.picked), pack_cards=r.pack_cards, pool_size=pool_after)
         if new["pack"] and new["pack"] != old["pack"] and is_current:
             self._pack(i, d)
-        if new["complete"] and not old["complete"]:
+        if new["complete"] and not old["complete"] and d.kind != "sealed":
             self.emit("complete", f"   Draft complete: pool {len(d.pool)} cards", index=i, pool=list(d.pool))
         if new["deck"] and new["deck"] != old["deck"]:
             self.emit("deck", f"   Deck submitted: {len(d.deck.main)} main, {len(d.deck.side)} sideboard",

@@ -134,3 +134,16 @@ def test_follow_mode_prints_picks_as_they_are_written_and_saves_on_ctrl_c(arena_
             proc.kill()
     saved = load_session(tmp_path / "home" / "live_state.json")
     assert saved is not None and len(saved.state.drafts[-1].pool) == 4
+
+
+@pytest.mark.slow
+def test_once_with_the_real_gguf_engine(arena_logs, tmp_path, capsys, cards, smollm_gguf):
+    data = (arena_logs / "premier-draft-2026-ECL.log").read_bytes()
+    log = tmp_path / "Player.log"
+    log.write_bytes(data[:cut_after(data, b"Draft.Notify", 20)])
+    rc, rows = run_json(capsys, "--once", "--log", log, "--json", "--cards", cards, "--engine", "gguf",
+                        "--engine-option", f"model={smollm_gguf}")
+    assert rc == 0
+    rec = [r for r in rows if r["type"] == "pack"][-1]["recommendation"]
+    assert rec["engine"] == "gguf" and rec["error"] is None and rec["tokens_evaluated"] > 0
+    assert rec["ranked"][0]["name"] in [r for r in rows if r["type"] == "pack"][-1]["names"]
