@@ -28,6 +28,10 @@ from copilot.gui.widgets.charts import LineChart
 PICK_SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".gz")
 POLL_MS = 250
 LOG_LINES = 2000
+FROZEN = bool(getattr(sys, "frozen", False))  # the desktop bundle ships without torch: no training there
+FROZEN_HELP = ("This desktop bundle does not include the training stack (torch, transformers, peft). Install "
+               "the full app with `pip install \"magic-copilot[all]\"` and run `copilot gui` to fine-tune; "
+               "datasets can be built here.")
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = True) -> QLabel:
@@ -289,6 +293,9 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ GPU and estimate
     def _detect_gpu(self) -> None:
         out: list[str] = []
+        if FROZEN:
+            self._gpu_known = True
+            return
 
         def done(_code):
             info = None
@@ -353,6 +360,8 @@ class TrainingPanel(QWidget):
             msg = msg[0].upper() + msg[1:] + "."
         elif "DOES NOT FIT" in msg:
             role = "warning"
+        if FROZEN:
+            msg, role = FROZEN_HELP, "warning"
         self.device_label.setText(msg)
         self.device_label.setProperty("role", role)
         self.device_label.style().unpolish(self.device_label)
@@ -454,6 +463,9 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ run control
     def start(self, run_dir: str | Path | None = None, **overrides) -> Path | None:
         """A new run folder with the chosen preset, then the training process. Returns the run folder."""
+        if FROZEN:
+            self.state_label.setText(FROZEN_HELP)
+            return None
         if self.dataset_dir is None:
             self.state_label.setText("Build or open a dataset first.")
             return None
@@ -638,12 +650,12 @@ class TrainingPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self.state in ("running", "stopping")
         self.build_btn.setEnabled("dataset" not in self._jobs)
-        self.start_btn.setEnabled(self.dataset_dir is not None and not running)
+        self.start_btn.setEnabled(self.dataset_dir is not None and not running and not FROZEN)
         self.stop_btn.setEnabled(self.state == "running")
         self.resume_btn.setEnabled(self.run_dir is not None and self.state in ("stopped", "failed"))
         has_adapter = self.run_dir is not None and ((self.run_dir / "adapter").is_dir()
                                                     or (self.run_dir / "checkpoints").is_dir())
-        self.export_btn.setEnabled(has_adapter and not running and "export" not in self._jobs)
+        self.export_btn.setEnabled(has_adapter and not running and "export" not in self._jobs and not FROZEN)
 
     # ------------------------------------------------------------------ evaluate and export
     def export(self) -> None:
