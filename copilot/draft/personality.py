@@ -15,6 +15,7 @@ from copilot.cards.model import normalize_colors
 from copilot.picking.engine import CardScore, EngineBase, PickContext, PickEngine, Recommendation, safe_rank
 
 PERSONALITY_KEYS = ("prefer", "strength", "rares")
+SEAT_KEYS = PERSONALITY_KEYS + ("share",)  # share=0: this seat gets its own engine object (see simulation)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def parse_seat(spec: str) -> SeatSpec:
         key, eq, value = part.partition("=")
         if not eq:
             raise ValueError(f"seat option {part!r} in {spec!r} is not key=value")
-        (personality if key in PERSONALITY_KEYS else options)[key.strip()] = value.strip()
+        (personality if key.strip() in SEAT_KEYS else options)[key.strip()] = value.strip()
     return SeatSpec(name.lower(), options, personality)
 
 
@@ -55,6 +56,7 @@ class PersonalityEngine(EngineBase):
 
     @classmethod
     def from_options(cls, inner: PickEngine, personality: dict) -> PickEngine:
+        personality = {k: v for k, v in personality.items() if k in PERSONALITY_KEYS}
         if not personality:
             return inner
         rares = str(personality.get("rares", "0")).lower() in ("1", "true", "yes", "on")

@@ -51,7 +51,9 @@ def default_engine_name(set_code: str) -> str:
 def build_seats(specs: Sequence[str | SeatSpec], set_code: str, n_seats: int = SEATS,
                 human: HumanCallback | None = None) -> tuple[list[Seat], list[str]]:
     """Seats for the table: identical specs share one engine object (so they are batched with rank_many and an
-    LLM is loaded once). Missing seats get the default engine. Returns (seats, labels)."""
+    LLM is loaded once); `share=0` in a spec gives that seat its own engine object (an LLM engine then keeps the
+    seat's own KV cache between its picks, at the cost of one model load per seat). Missing seats get the default
+    engine. Returns (seats, labels)."""
     parsed = [parse_seat(s) if isinstance(s, str) else s for s in specs]
     if len(parsed) > n_seats:
         raise ValueError(f"{len(parsed)} seats given for a table of {n_seats}")
@@ -59,13 +61,14 @@ def build_seats(specs: Sequence[str | SeatSpec], set_code: str, n_seats: int = S
     inner_cache: dict[tuple, object] = {}
     seat_cache: dict[str, Seat] = {}
     seats: list[Seat] = []
-    for spec in parsed:
+    for i, spec in enumerate(parsed):
         if spec.engine == "human":
             seats.append(HumanSeat(callback=human))
             continue
-        key = spec.text
+        own = str(spec.personality.get("share", "1")).lower() in ("0", "false", "no", "off")
+        key = spec.text + (f"#seat{i}" if own else "")
         if key not in seat_cache:
-            ikey = (spec.engine, tuple(sorted(spec.options.items())))
+            ikey = (spec.engine, tuple(sorted(spec.options.items()))) + ((i,) if own else ())
             if ikey not in inner_cache:
                 inner_cache[ikey] = create_engine(spec.engine, spec.options, set_code)
             engine = PersonalityEngine.from_options(inner_cache[ikey], spec.personality)

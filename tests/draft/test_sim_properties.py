@@ -69,3 +69,17 @@ def test_personalities_prefer_colour_and_rares_first(shared_data):
     assert spec.engine == "gguf" and spec.options == {"model": "/m.gguf", "n_ctx": "4096"}
     assert spec.personality == {"prefer": "WU"} and spec.text == "gguf:model=/m.gguf,n_ctx=4096,prefer=WU"
     assert Counter(parse_seat("human").options) == Counter()
+
+
+def test_identical_specs_share_one_engine_unless_share_0():
+    from copilot.draft.simulation import build_seats
+
+    seats, labels = build_seats(["random", "random", "random:seed=2", "random:share=0", "random:share=0",
+                                 "random:prefer=G", "random:prefer=G", "human"], "DSK")
+    assert seats[0] is seats[1] and seats[0] is not seats[2]
+    assert seats[3] is not seats[4] and seats[3] is not seats[0]
+    assert seats[5] is seats[6] and seats[5].inner is seats[0]  # the personality wraps the shared engine
+    assert isinstance(seats[7], HumanSeat) and labels[7] == "human"
+    assert labels[:3] == ["random", "random", "random:seed=2"] and labels[3] == "random:share=0"
+    full, _ = build_seats(["random"], "DSK")
+    assert len(full) == 8
