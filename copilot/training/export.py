@@ -1,0 +1,398 @@
+"""Export a training run: merge the LoRA adapter into the base, write GGUF, quantize, validate, register.
+
+    merge (peft) -> safetensors folder -> GGUF f16 -> llama_model_quantize (Q8_0 / Q4_K_M) -> load with
+    llama-cpp-python and score one validation pick -> ModelStore.register(gguf, manifest)
+
+GGUF conversion routes (stack-notes §6):
+- ``direct`` (route c): for llama-architecture models (SmolLM2, Mistral and the smoke model) whose tokenizer exists
+  in a GGUF (SmolLM2's): hyper-parameters from config.json, tokenizer metadata copied from that GGUF, tensors
+  renamed with gguf's tensor map and q/k re-permuted. Needs only the `gguf` package.
+- ``script`` (route b): llama.cpp's own `convert_hf_to_gguf.py` with its `conversion/` and `gguf-py/`, extracted once
+  from the pinned llama-cpp-python sdist into ``user_cache_dir()/llama-cpp-src`` (downloaded only when allowed).
+  Used for hub models such as Mistral-7B whose tokenizer is not in any GGUF here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from copilot.paths import user_cache_dir
+from copilot.training.trainer import ADAPTER_DIR, RUN_INFO, checkpoint_dirs, utcnow, verify_checkpoint
+
+QUANTS = ("Q8_0", "Q4_K_M", "F16")
+LLAMA_CPP_VERSION = "0.3.36"
+LLAMA_ARCHS = {"LlamaForCausalLM", "MistralForCausalLM"}
+
+
+class ExportError(RuntimeError):
+    """Export cannot proceed; the message says what is missing and what to do."""
+
+
+@dataclass
+class ExportResult:
+    gguf: dict[str, Path] = field(default_factory=dict)  # quant -> file
+    registered: dict[str, str] = field(default_factory=dict)  # quant -> store name
+    validation: dict[str, dict] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    merged_dir: Path | None = None
+    manifest: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------ run -> adapter
+def find_adapter(run_dir: Path, checkpoint: str | None = None) -> tuple[Path, int]:
+    """The final adapter of a finished run, or the newest valid checkpoint (or a named one)."""
+    run_dir = Path(run_dir)
+    if checkpoint:
+        p = Path(checkpoint)
+        if not p.is_absolute():
+            p = run_dir / "checkpoints" / checkpoint
+        why = verify_checkpoint(p) if (p / "MANIFEST.json").exists() or p.parent.name == "checkpoints" else ""
+        if not p.is_dir() or why:
+            raise ExportError(f"checkpoint {p} is not usable: {why or 'not found'}")
+        return p, json.loads((p / "state.json").read_text())["step"] if (p / "state.json").exists() else -1
+    final = run_dir / ADAPTER_DIR
+    if (final / "adapter_model.safetensors").is_file() and (final / "manifest.json").is_file():
+        return final, int(json.loads((final / "manifest.json").read_text()).get("steps", -1))
+    for step, p in reversed(checkpoint_dirs(run_dir)):
+        if not verify_checkpoint(p):
+            return p, step
+    raise ExportError(f"{run_dir} has no adapter and no valid checkpoint to export (has the run started? "
+                      f"`copilot train --status {run_dir}`)")
+
+
+# ------------------------------------------------------------------------------------------------ merge
+def merge_adapter(base_dir: Path, adapter_dir: Path, out_dir: Path) -> Path:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.float32)
+    merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    merged.save_pretrained(str(out_dir), safe_serialization=True)
+    AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))
+    return out_dir
+
+
+# ------------------------------------------------------------------------------------------------ GGUF (route c)
+def _load_state_dict(folder: Path) -> dict:
+    from safetensors.torch import load_file
+
+    sd = {}
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise ExportError(f"no *.safetensors weights in {folder}")
+    for f in files:
+        sd.update(load_file(str(f)))
+    return sd
+
+
+def _permute(w, n_head: int):
+    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def write_llama_gguf(hf_dir: Path, out_path: Path, tokenizer_gguf: Path, *, name: str, outtype: str = "f16",
+                     extra_meta: dict | None = None) -> Path:
+    """Write a llama-architecture HF checkpoint as GGUF, taking the tokenizer metadata from `tokenizer_gguf`."""
+    import gguf
+    import numpy as np
+    import torch
+
+    cfg = json.loads((hf_dir / "config.json").read_text())
+    arch_name = (cfg.get("architectures") or ["?"])[0]
+    if arch_name not in LLAMA_ARCHS:
+        raise ExportError(f"direct GGUF export covers {sorted(LLAMA_ARCHS)}, not {arch_name}; use --route script")
+    n_layers, n_head = cfg["num_hidden_layers"], cfg["num_attention_heads"]
+    n_kv = cfg.get("num_key_value_heads") or n_head
+    hidden = cfg["hidden_size"]
+    head_dim = cfg.get("head_dim") or hidden // n_head
+    rope = cfg.get("rope_theta") or (cfg.get("rope_parameters") or {}).get("rope_theta") or 10000.0
+    reader = gguf.GGUFReader(str(tokenizer_gguf))
+    tok_vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
+    if tok_vocab != cfg["vocab_size"]:
+        raise ExportError(f"vocabulary mismatch: the model has {cfg['vocab_size']} tokens, the tokenizer GGUF "
+                          f"{tokenizer_gguf.name} has {tok_vocab}; use --route script")
+
+    tmp = out_path.with_name(out_path.name + ".part")
+    w = gguf.GGUFWriter(str(tmp), "llama")
+    w.add_type("model")
+    w.add_name(name)
+    for k, v in (extra_meta or {}).items():
+        w.add_string(k, str(v))
+    w.add_context_length(int(cfg.get("max_position_embeddings", 2048)))
+    w.add_embedding_length(hidden)
+    w.add_block_count(n_layers)
+    w.add_feed_forward_length(cfg["intermediate_size"])
+    w.add_head_count(n_head)
+    w.add_head_count_kv(n_kv)
+    w.add_layer_norm_rms_eps(float(cfg.get("rms_norm_eps", 1e-5)))
+    w.add_rope_freq_base(float(rope))
+    w.add_rope_dimension_count(head_dim)
+    w.add_vocab_size(cfg["vocab_size"])
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if outtype == "f16" else gguf.LlamaFileType.ALL_F32)
+    for key, f in reader.fields.items():
+        if not key.startswith("tokenizer."):
+            continue
+        vtype = f.types[0]
+        sub = f.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+        w.add_key_value(key, f.contents(), vtype, sub_type=sub)
+
+    sd = _load_state_dict(hf_dir)
+    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_layers)
+    tied = cfg.get("tie_word_embeddings", False)
+    for hf_name, t in sd.items():
+        if hf_name == "lm_head.weight" and tied:
+            continue
+        if hf_name.endswith("rotary_emb.inv_freq"):
+            continue
+        gname = tmap.get_name(hf_name, try_suffixes=(".weight", ".bias"))
+        if gname is None:
+            raise ExportError(f"no GGUF name for tensor {hf_name}")
+        a = t.to(torch.float32).numpy()
+        if hf_name.endswith("q_proj.weight"):
+            a = _permute(a, n_head)
+        elif hf_name.endswith("k_proj.weight"):
+            a = _permute(a, n_kv)
+        a = a.astype(np.float16) if (a.ndim == 2 and outtype == "f16") else a.astype(np.float32)
+        w.add_tensor(gname, np.ascontiguousarray(a))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    os.replace(tmp, out_path)
+    return out_path
+
+
+# ------------------------------------------------------------------------------------------------ GGUF (route b)
+def converter_dir(allow_download: bool = False) -> Path:
+    """llama.cpp's converter (from the llama-cpp-python sdist), extracted once into the user cache."""
+    root = Path(os.environ.get("COPILOT_LLAMA_CPP_SRC", user_cache_dir() / "llama-cpp-src" / LLAMA_CPP_VERSION))
+    script = root / "convert_hf_to_gguf.py"
+    if script.is_file():
+        return root
+    from copilot.training.base_models import offline_forced
+
+    if not allow_download or offline_forced():
+        raise ExportError(f"llama.cpp's convert_hf_to_gguf.py is not in {root}; pass --download to extract it "
+                          f"from the llama-cpp-python=={LLAMA_CPP_VERSION} sdist (77 MB), or set "
+                          f"COPILOT_LLAMA_CPP_SRC to a llama.cpp checkout")
+    import subprocess
+    import sys
+    import tarfile
+
+    dl = root.parent / "dl"
+    dl.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        f"llama-cpp-python=={LLAMA_CPP_VERSION}", "-d", str(dl)], capture_output=True, text=True)
+    sdists = sorted(dl.glob(f"llama_cpp_python-{LLAMA_CPP_VERSION}.tar.gz"))
+    if r.returncode != 0 or not sdists:
+        raise ExportError(f"could not download the llama-cpp-python sdist: {r.stderr.strip()[-300:]}")
+    prefix = f"llama_cpp_python-{LLAMA_CPP_VERSION}/vendor/llama.cpp/"
+    wanted = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gguf-py/")
+    tmp = root.with_name(root.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with tarfile.open(sdists[0]) as tf:
+        for m in tf.getmembers():
+            if m.name.startswith(prefix) and m.name[len(prefix):].startswith(wanted) and m.isfile():
+                m.name = m.name[len(prefix):]
+                tf.extract(m, tmp, filter="data")
+    os.replace(tmp, root)
+    return root
+
+
+def convert_with_script(hf_dir: Path, out_path: Path, *, allow_download: bool = False, outtype: str = "f16") -> Path:
+    import subprocess
+    import sys
+
+    src = converter_dir(allow_download)
+    tmp = out_path.with_name(out_path.name + ".part")
+    r = subprocess.run([sys.executable, str(src / "convert_hf_to_gguf.py"), str(hf_dir), "--outfile", str(tmp),
+                        "--outtype", outtype], capture_output=True, text=True)
+    if r.returncode != 0 or not tmp.is_file():
+        raise ExportError(f"convert_hf_to_gguf.py failed (exit {r.returncode}): {r.stderr.strip()[-800:]}")
+    os.replace(tmp, out_path)
+    return out_path
+
+
+# ------------------------------------------------------------------------------------------------ quantize
+def quantize(src: Path, dst: Path, quant: str, threads: int = 2) -> Path:
+    import llama_cpp
+
+    ftypes = {"Q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, "Q4_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M,
+              "F16": llama_cpp.LLAMA_FTYPE_MOSTLY_F16}
+    if quant not in ftypes:
+        raise ExportError(f"unknown quantization {quant!r}; choose {', '.join(QUANTS)}")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftypes[quant]
+    params.nthread = threads
+    tmp = dst.with_name(dst.name + ".part")
+    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), params)
+    if rc != 0 or not tmp.is_file():
+        raise ExportError(f"llama_model_quantize({quant}) failed with code {rc}")
+    os.replace(tmp, dst)
+    return dst
+
+
+# ------------------------------------------------------------------------------------------------ validate
+def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict | None, threads: int = 2) -> dict:
+    """Load the GGUF with llama-cpp-python and rank the candidates of one validation example by log-probability."""
+    import llama_cpp
+    import numpy as np
+
+    try:
+        from copilot.picking.model_files import validate_gguf
+
+        validate_gguf(gguf_path, kind="model")
+    except ImportError:  # pragma: no cover - the picking package ships with the app
+        pass
+    t0 = time.perf_counter()
+    llm = llama_cpp.Llama(model_path=str(gguf_path), n_ctx=2048, n_threads=threads, logits_all=False,
+                          verbose=False)
+    out = {"load_s": round(time.perf_counter() - t0, 3), "n_vocab": llm.n_vocab()}
+    try:
+        if example is None:
+            return out
+        from transformers import AutoTokenizer
+
+        from copilot.training.trainer import ChatEncoder
+
+        enc = ChatEncoder(AutoTokenizer.from_pretrained(str(tokenizer_dir)))
+        prompt = enc.prompt_ids(example["messages"][:-1])
+        cands = list(dict.fromkeys(example.get("meta", {}).get("candidates") or []))
+        answer = example["messages"][-1]["content"]
+        nv = llm.n_vocab()
+
+        def last_logprobs():
+            x = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(nv,)).astype(np.float64)
+            return x - (x.max() + np.log(np.exp(x - x.max()).sum()))
+
+        t1 = time.perf_counter()
+        llm.reset()
+        llm.eval(prompt)
+        first = last_logprobs()
+        scores = {}
+        for c in cands:
+            toks = enc.candidate_ids(c)
+            lp = first[toks[0]]
+            llm.n_tokens = len(prompt)
+            for prev, nxt in zip(toks[:-1], toks[1:]):
+                llm.eval([prev])
+                lp += last_logprobs()[nxt]
+            scores[c] = float(lp)
+        llm.reset()
+        ranked = sorted(scores, key=scores.get, reverse=True)
+        if not all(np.isfinite(v) for v in scores.values()):
+            raise ExportError(f"{gguf_path.name}: non-finite candidate scores {scores}")
+        out.update({"score_s": round(time.perf_counter() - t1, 3), "answer": answer,
+                    "predicted": ranked[0] if ranked else None, "answer_rank": ranked.index(answer) + 1
+                    if answer in ranked else None, "n_candidates": len(cands),
+                    "answer_logprob": round(scores.get(answer, float("nan")), 4)})
+        return out
+    finally:
+        llm.close()
+
+
+# ------------------------------------------------------------------------------------------------ the pipeline
+def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out: str | Path | None = None,
+               name: str | None = None, route: str = "auto", register: bool = True, store_root: Path | None = None,
+               checkpoint: str | None = None, keep_merged: bool = False, allow_download: bool = False,
+               lora_gguf: bool = False, threads: int = 2, log=print) -> ExportResult:
+    from copilot.training.base_models import BaseModelError, resolve_base_model
+    from copilot.training.config import TrainConfig
+
+    run_dir = Path(run_dir).resolve()
+    res = ExportResult()
+    cfg = TrainConfig.load(run_dir)
+    info = json.loads((run_dir / RUN_INFO).read_text()) if (run_dir / RUN_INFO).is_file() else {}
+    adapter, steps = find_adapter(run_dir, checkpoint)
+    try:
+        base = resolve_base_model(cfg.base_model, allow_download=allow_download, log=log)
+    except BaseModelError as exc:
+        raise ExportError(f"base model for {run_dir.name}: {exc}") from None
+    prompt_format = cfg.prompt_format or info.get("prompt_format") or "unknown"
+    name = name or f"{run_dir.name}-s{steps}"
+    out_dir = Path(out) if out else run_dir / "export"
+    single_file = out_dir.suffix == ".gguf"
+    work = (out_dir.parent if single_file else out_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    log(f"exporting {run_dir.name} ({adapter.name}, step {steps}) on {base.spec.display}")
+
+    t = time.perf_counter()
+    merged = merge_adapter(base.path, adapter, work / f".merged-{name}")
+    res.timings["merge_s"] = round(time.perf_counter() - t, 2)
+    res.merged_dir = merged
+
+    t = time.perf_counter()
+    f16 = work / f"{name}-F16.gguf"
+    use_direct = route == "direct" or (route == "auto" and base.tokenizer_gguf is not None)
+    if use_direct:
+        if base.tokenizer_gguf is None:
+            raise ExportError("route direct needs a tokenizer GGUF for the base model; use --route script")
+        write_llama_gguf(merged, f16, base.tokenizer_gguf, name=name,
+                         extra_meta={"copilot.prompt_format": prompt_format, "copilot.base_model": base.spec.name})
+    else:
+        convert_with_script(merged, f16, allow_download=allow_download)
+    res.timings["convert_s"] = round(time.perf_counter() - t, 2)
+
+    ds_path = Path(cfg.dataset)
+    val_example = None
+    if (ds_path / "val.jsonl").is_file():
+        with open(ds_path / "val.jsonl", encoding="utf-8") as fh:
+            line = fh.readline()
+            val_example = json.loads(line) if line.strip() else None
+    ad_manifest = json.loads((adapter / "manifest.json").read_text()) if (adapter / "manifest.json").is_file() else {}
+    manifest = {
+        "kind": "model", "prompt_format": prompt_format,
+        "base_model": base.to_dict(), "adapter": {"path": str(adapter), "steps": steps},
+        "training": {"run": str(run_dir), "config": cfg.to_dict(), "steps": steps},
+        "dataset": {"path": str(ds_path), "manifest": info.get("dataset", {}).get("manifest")
+                    or ad_manifest.get("dataset", {}).get("manifest")},
+        "eval": {"validation_picks": ad_manifest["eval"]["validation_picks"]}
+        if ad_manifest.get("eval", {}).get("validation_picks") else {},
+        "export": {"route": "direct" if use_direct else "script", "created": utcnow()},
+    }
+    for quant in quants:
+        t = time.perf_counter()
+        dst = out_dir if (single_file and len(quants) == 1) else work / f"{name}-{quant}.gguf"
+        if quant == "F16":
+            if dst != f16:
+                shutil.copy2(f16, dst)
+        else:
+            quantize(f16, dst, quant, threads)
+        res.timings[f"quantize_{quant}_s"] = round(time.perf_counter() - t, 2)
+        t = time.perf_counter()
+        v = validate_with_llama_cpp(dst, merged, val_example, threads)
+        res.timings[f"validate_{quant}_s"] = round(time.perf_counter() - t, 2)
+        res.validation[quant] = v
+        res.gguf[quant] = dst
+        log(f"  {quant}: {dst.name} {dst.stat().st_size / 2 ** 20:.1f} MB; llama.cpp loaded it in {v['load_s']} s"
+            + (f", picked {v['predicted']!r} (human: {v['answer']!r}, rank {v['answer_rank']}/{v['n_candidates']})"
+               if "predicted" in v else ""))
+        m = dict(manifest, quantization=quant, validation=v, name=f"{name}-{quant.lower()}")
+        (dst.with_suffix(".manifest.json")).write_text(json.dumps(m, indent=2))
+        if register:
+            from copilot.training.store import ModelStore
+
+            store = ModelStore(store_root)
+            entry = store.register(dst, m, name=f"{name}-{quant.lower().replace('_', '-')}")
+            res.registered[quant] = entry.name
+            log(f"  registered as {entry.name!r} in {store.root}")
+    if lora_gguf:
+        from copilot.training.lora_gguf import export_lora_gguf
+
+        t = time.perf_counter()
+        lp = export_lora_gguf(adapter, base, work / f"{name}-lora.gguf", allow_download=allow_download)
+        res.timings["lora_gguf_s"] = round(time.perf_counter() - t, 2)
+        res.gguf["lora"] = lp
+    if "F16" not in quants:
+        f16.unlink(missing_ok=True)
+    if not keep_merged:
+        shutil.rmtree(merged, ignore_errors=True)
+        res.merged_dir = None
+    res.manifest = manifest
+    return res

@@ -1,0 +1,85 @@
+"""Export of a real (smoke) training run: merge -> GGUF -> quantize -> llama.cpp loads and scores -> model store."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from copilot.training.presets import config_from_preset
+from tests.training.conftest import write_dataset
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("llama_cpp")
+
+
+def quiet(*_a, **_k):
+    pass
+
+
+@pytest.fixture(scope="module")
+def trained_smoke_run(smoke_base, tmp_path_factory):
+    from copilot.training.trainer import train
+
+    root = tmp_path_factory.mktemp("export")
+    ds = write_dataset(root / "ds")
+    cfg = config_from_preset("smoke", dataset=str(ds), max_steps=12, save_every=6, eval_examples=2)
+    run = root / "run"
+    cfg.save(run)
+    train(cfg, run, base=smoke_base, log=quiet)
+    return run
+
+
+def test_export_q8_0_loads_in_llama_cpp_and_matches_the_pytorch_scores(trained_smoke_run, smoke_base, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from copilot.training.export import export_run
+    from copilot.training.store import ModelStore
+    from copilot.training.trainer import ChatEncoder, score_candidates
+
+    store_root = tmp_path / "store"
+    res = export_run(trained_smoke_run, quants=("F16", "Q8_0"), out=tmp_path / "out", store_root=store_root,
+                     keep_merged=True, log=quiet)
+    assert set(res.gguf) == {"F16", "Q8_0"}
+    for quant, path in res.gguf.items():
+        assert path.read_bytes()[:4] == b"GGUF"
+        v = res.validation[quant]
+        assert v["n_candidates"] == 8 and v["answer_rank"] is not None and v["load_s"] >= 0
+
+    # the GGUF computes what the merged PyTorch model computes (names, q/k permutation, tokenizer metadata)
+    ex = json.loads((trained_smoke_run.parent / "ds" / "val.jsonl").read_text().splitlines()[0])
+    tok = AutoTokenizer.from_pretrained(str(res.merged_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(res.merged_dir), dtype=torch.float32)
+    hf = score_candidates(model, ChatEncoder(tok), ex["messages"][:-1], ex["meta"]["candidates"], "cpu")
+    hf_answer = hf[ex["messages"][-1]["content"]]
+    assert res.validation["F16"]["answer_logprob"] == pytest.approx(hf_answer, abs=0.05)
+    assert res.validation["Q8_0"]["answer_logprob"] == pytest.approx(hf_answer, abs=0.3)
+    assert res.validation["F16"]["predicted"] == max(hf, key=hf.get)
+
+    store = ModelStore(store_root)
+    names = sorted(store.names())
+    assert names == sorted(res.registered.values())
+    entry = store.get(res.registered["Q8_0"])
+    m = entry.manifest
+    assert m["prompt_format"] == "test-v0" and m["quantization"] == "Q8_0"
+    assert m["base_model"]["name"] == "smoke-mistral" and m["training"]["steps"] == 12
+    assert m["dataset"]["manifest"]["sets"] == ["DSK"]
+    assert m["eval"]["validation_picks"]["val_n"] == 2
+    assert store.verify(entry.name) == (True, "ok")
+    # a manifest sits beside every exported file too
+    assert json.loads(res.gguf["Q8_0"].with_suffix(".manifest.json").read_text())["quantization"] == "Q8_0"
+
+
+def test_export_reports_missing_run_parts(tmp_path, trained_smoke_run):
+    from copilot.training.config import ConfigError
+    from copilot.training.export import ExportError, export_run, find_adapter
+
+    with pytest.raises(ConfigError, match="not found"):
+        export_run(tmp_path / "no-run", log=quiet)
+    empty = tmp_path / "empty-run"
+    config_from_preset("smoke", dataset="/d").save(empty)
+    with pytest.raises(ExportError, match="no adapter and no valid checkpoint"):
+        find_adapter(empty)
+    p, step = find_adapter(trained_smoke_run, checkpoint="step-000006")
+    assert step == 6 and p.name == "step-000006"
+    with pytest.raises(ExportError, match="not usable"):
+        find_adapter(trained_smoke_run, checkpoint="step-000999")
