@@ -13,7 +13,7 @@ import pytest
 
 from copilot.cli import main
 from copilot.live.persist import load_session
-from tests.live.writer import cut_after
+from .writer import cut_after
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import pytest
 from copilot.arena.replay import replay_paths
 from copilot.live.persist import load_session
 from copilot.live.session import LiveSession
-from tests.live.writer import FakeArena, cut_after, line_cut, wait_until, write_files
+from .writer import FakeArena, cut_after, line_cut, wait_until, write_files
 
 PICK = b"==> EventPlayerDraftMakePick"
 
