@@ -68,7 +68,7 @@ class TailLines:
 
 @dataclass
 class TailReset:
-    reason: str  # "rotated", "truncated", "replaced", "prev-caught-up", "prev-missing"
+    reason: str  # "rotated", "truncated", "replaced", "prev-caught-up"
     detail: str = ""
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -106,19 +108,23 @@ def test_follow_mode_prints_picks_as_they_are_written_and_saves_on_ctrl_c(arena_
     proc = subprocess.Popen([sys.executable, "-m", "copilot", "live", "--log", str(log), "--json", "--no-recommend",
                              "--cards", str(cards), "--interval", "0.1"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
     try:
         rows = []
 
         def read_until(pred, timeout=30.0):
             end = time.monotonic() + timeout
             while time.monotonic() < end:
-                line = proc.stdout.readline()
-                if not line:
+                try:
+                    line = lines.get(timeout=max(0.01, end - time.monotonic()))
+                except queue.Empty:
                     break
                 rows.append(json.loads(line))
                 if pred(rows[-1]):
                     return rows[-1]
-            raise AssertionError(f"not seen; got {rows[-3:]}, stderr {proc.stderr.read() if proc.poll() is not None else '(running)'}")
+            state = "exited " + str(proc.poll()) if proc.poll() is not None else "still running"
+            raise AssertionError(f"not seen within {timeout} s; last rows {rows[-3:]}; process {state}")
 
         read_until(lambda r: r["type"] == "pick" and r["pick"] == 3)
         assert sum(r["type"] == "pick" for r in rows) == 3
