@@ -528,10 +528,18 @@ class TrainingPanel(QWidget):
         self._set_state({"done": "done", "stopped": "stopped", "failed": "failed",
                          "running": "running"}.get(state, "idle"))
         try:
-            ds = Path(json.loads((self.run_dir / "config.json").read_text())["dataset"])
+            cfg = json.loads((self.run_dir / "config.json").read_text())
+            ds = Path(cfg["dataset"])
             if self.dataset_dir is None and (ds / "manifest.json").is_file():
                 self.load_dataset(ds)
-        except (OSError, KeyError, json.JSONDecodeError):
+            i = self.preset_combo.findData(cfg.get("preset"))
+            if i >= 0:
+                self.preset_combo.setCurrentIndex(i)
+            i = self.base_combo.findData(cfg.get("base_model"))
+            if i >= 0:
+                self.base_combo.setCurrentIndex(i)
+            self.steps.setValue(int(cfg.get("max_steps", self.steps.value())))
+        except (OSError, KeyError, ValueError, json.JSONDecodeError):
             pass
         self.poll()
         if state == "running":
@@ -618,7 +626,7 @@ class TrainingPanel(QWidget):
             parts = [f"loss {last['loss']:.4f}" if isinstance(last.get("loss"), (int, float)) else "",
                      f"{last.get('tokens_per_s', 0):,.0f} tokens/s",
                      f"{last.get('step_time_s', 0):.2f} s/step"]
-            if self.state in ("running", "stopping", "idle"):
+            if self.state in ("running", "stopping"):
                 parts.append(f"ETA {format_duration(self.metrics.eta_s(self._max_steps))}")
             if isinstance(last.get("val_top1"), (int, float)):
                 parts.append(f"val top-1 {last['val_top1'] * 100:.1f}%")
@@ -636,6 +644,8 @@ class TrainingPanel(QWidget):
             "failed": f"Run {name}: ended without finishing; Resume continues from the last checkpoint.",
         }
         self.state_label.setText(texts.get(state, state))
+        if self.metrics.records:
+            self._show_metrics()  # the ETA goes once the run is no longer running
         self._update_buttons()
         self.run_state_changed.emit(state)
 
