@@ -98,11 +98,17 @@ class LiveSession:
 
     def run_once(self) -> ArenaState:
         """Read what the log holds now, flush, save, return the state (no thread)."""
+        self.pump(save=True)
+        return self.state
+
+    def pump(self, save: bool = False) -> ArenaState:
+        """One synchronous pass on the caller's thread: read what is new, then go idle (flush the parser; save
+        when `save` or when the save interval has passed). For tests, tools and `--once`; not with start()."""
         if not self.prepare():
             return self.state
         for item in self._tailer.poll():
             self._dispatch(item)
-        self._idle(force_save=True)
+        self._idle(force_save=save)
         return self.state
 
     def start(self) -> None:

@@ -239,3 +239,26 @@ def test_for_gui_follows_and_reports(arena_logs, tmp_path):
         assert wait_until(lambda: states and states[-1].drafts and len(states[-1].drafts[-1].pool) == 85)
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("name", ["trad-draft-2021-VOW.log", "premier-draft-2020-ZNR.log",
+                                  "premier-draft-2026-ECL.log", "sealed-2026-SOS-deckbuild.log",
+                                  "premier-draft-2026-DSK-grepped.log"])
+def test_idle_flush_after_every_write_changes_nothing(arena_logs, tmp_path, name):
+    """Worst case for the idle flush: the log grows in random pieces and the session goes idle after each one
+    (deterministic, no threads). Every era's log ends in the same state as a one-shot replay."""
+    import random
+
+    data = (arena_logs / name).read_bytes()
+    rng = random.Random(name)
+    log = tmp_path / "Player.log"
+    log.write_bytes(b"")
+    s = LiveSession(log, persist=False, include_prev=False)
+    i = 0
+    while i < len(data):
+        n = rng.randint(1, 8000)
+        with open(log, "ab") as f:
+            f.write(data[i:i + n])
+        i += n
+        s.pump()
+    assert s.state.to_json() == replay_paths([log]).to_json()
