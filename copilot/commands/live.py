@@ -26,9 +26,10 @@ def register(subparsers) -> None:
     p.add_argument("--no-prev", action="store_true",
                    help="do not read Player-prev.log (the previous Arena session) before Player.log")
     p.add_argument("--once", action="store_true", help="process what the log holds now and exit")
-    p.add_argument("--engine", default="ratings", metavar="NAME",
+    p.add_argument("--engine", default=None, metavar="NAME",
                    help="pick engine (ratings, heuristic, random, gguf, hf, openai, mlp); falls back to "
-                        "ratings -> heuristic -> random when it cannot answer (default: ratings)")
+                        "ratings -> heuristic -> random when it cannot answer (default: the app settings' "
+                        "default engine, else ratings)")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="option for the engine, e.g. model=/path/to.gguf, ratings=FILE, base_url=URL (repeatable)")
     p.add_argument("--no-recommend", action="store_true", help="only show the draft, no recommendations")
@@ -219,12 +220,12 @@ def _recommender(args, catalog, options: dict):
     return recommend, None
 
 
-def _settings_log() -> str | None:
-    """The Player.log path saved in the app settings (GUI), if any."""
+def _settings():
+    """The app settings (Player.log path and default engine chosen in the GUI), or None."""
     try:
         from copilot.settings import Settings
 
-        return Settings.load().arena_log or None
+        return Settings.load()
     except Exception:  # noqa: BLE001 - settings are optional here
         return None
 
@@ -247,8 +248,10 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(options, str):
         print(f"copilot live: {options}", file=sys.stderr)
         return 2
+    settings = _settings()
     if not args.log:
-        args.log = _settings_log()
+        args.log = getattr(settings, "arena_log", "") or None
+    args.engine = args.engine or getattr(settings, "default_engine", "") or "ratings"
     log_path = locate.find_log(args.log) if args.log else locate.find_log()
     if log_path is None:
         return _no_log(args)

@@ -153,3 +153,15 @@ def test_once_with_the_real_gguf_engine(arena_logs, tmp_path, capsys, cards, smo
     rec = [r for r in rows if r["type"] == "pack"][-1]["recommendation"]
     assert rec["engine"] == "gguf" and rec["error"] is None and rec["tokens_evaluated"] > 0
     assert rec["ranked"][0]["name"] in [r for r in rows if r["type"] == "pack"][-1]["names"]
+
+
+def test_settings_give_the_log_and_the_default_engine(arena_logs, tmp_path, capsys, cards):
+    from copilot.settings import Settings
+
+    data = (arena_logs / "premier-draft-2026-ECL.log").read_bytes()
+    log = tmp_path / "Player.log"
+    log.write_bytes(data[:cut_after(data, b"Draft.Notify", 20)])
+    Settings(arena_log=str(log), default_engine="random").save()
+    rc, rows = run_json(capsys, "--once", "--json", "--cards", cards)
+    assert rc == 0 and rows[0]["log"] == str(log)
+    assert [r for r in rows if r["type"] == "pack"][-1]["recommendation"]["engine"] == "random"
