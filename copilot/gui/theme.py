@@ -64,7 +64,7 @@ def apply_theme(app: QApplication, name: str) -> Theme:
         QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; color: {theme.muted};
                             font-weight: 600; }}
         QListWidget#nav {{ background: {theme.alt_base}; border: none; border-right: 1px solid {theme.border};
-                           font-size: 11pt; }}
+                           font-size: 11pt; outline: 0; }}
         QListWidget#nav::item {{ padding: 10px 14px; border-radius: 6px; margin: 2px 6px; }}
         QListWidget#nav::item:selected {{ background: {theme.accent}; color: white; }}
         QLabel[role="title"] {{ font-size: 15pt; font-weight: 700; }}

@@ -32,9 +32,10 @@ def _smoke_run(home, picks, env) -> None:
     run = home / "runs" / "smoke-screenshot"
     config_from_preset("smoke", dataset=str(ds), max_steps=12, eval_every=4, eval_examples=2,
                        save_every=6).save(run)
-    r = subprocess.run([sys.executable, "-m", "copilot.training.runner", str(run)], env=env, capture_output=True,
-                       text=True, timeout=900)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    from copilot.training import runner
+
+    proc = runner.launch(run, env=env)  # as the panel does: output in RUN/train.log, shown in the panel's log view
+    assert proc.wait(timeout=900) == 0, (run / runner.LOG_NAME).read_text()[-3000:]
 
 
 def test_every_panel_in_both_themes(qtbot, tmp_path, monkeypatch, arena_logs, shared_data, smollm_gguf,
