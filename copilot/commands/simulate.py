@@ -165,7 +165,6 @@ def run(args) -> int:
             flag = " MONO" if ps["mono"] else ""
             print(f"  seat {i + 1} {label:<24} {ps['main']:<3} top2 {ps['top2_share']:.0%}{flag}  "
                   f"first picks: {', '.join(e.picked[0].name for e in s.picks[:3])}")
-        c = stats["all_seats"].get("contested", {})
     rows = [(f"bots {k}", v) for k, v in stats["by_engine"].items()]
     rows.append(("all seats", stats["all_seats"]))
     if human_summary:

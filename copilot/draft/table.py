@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from copilot.cards.model import Card
-from copilot.draft.state import DraftState, PickRecord
+from copilot.draft.state import SIGNAL_WINDOW, DraftState, PickRecord
 from copilot.picking.engine import PickContext, PickEngine, Recommendation, safe_rank
 
 LEFT, RIGHT = 1, -1
 DEFAULT_DIRECTIONS = (LEFT, RIGHT, LEFT)
-SEEN_WINDOW = 5
+SEEN_WINDOW = SIGNAL_WINDOW  # the same signal window as the live path
 
 HumanCallback = Callable[[PickContext], Sequence[int]]
 
@@ -155,7 +155,7 @@ class DraftTable:
         pack = tuple(self.current[seat])
         return PickContext(pack=pack, pool=tuple(st.pool), pack_number=self.pack_number,
                            pick_number=self.pick_number, set_code=self.set_code,
-                           seen=tuple(st.seen) + (pack,), picks_per_pack=self.picks_per_pack(),
+                           seen=(tuple(st.seen) + (pack,))[-SEEN_WINDOW:], picks_per_pack=self.picks_per_pack(),
                            cards_to_pick=min(self.cards_to_pick, len(pack)),
                            draft_key=f"{self.draft_key}-seat{seat}")
 

@@ -149,3 +149,13 @@ def test_seat_state_converts_to_grpid_draft_state(dsk):
     st = result.seats[2].to_draft_state("DSK")
     assert len(st.pool) == 42 and len(st.picks) == 42
     assert st.picks[0].pack_cards == [c.arena_id for c in result.seats[2].picks[0].pack_cards]
+
+
+def test_contexts_carry_pool_and_the_live_signal_window(dsk):
+    table = DraftTable.deal(dsk, [RandomEngine(seed=1)] * 8, 6, set_code="DSK")
+    for turn in range(8):
+        ctx = dict(table.pending())[3]
+        assert ctx.seen[-1] == ctx.pack and len(ctx.seen) == min(turn + 1, 5)
+        assert len(ctx.pool) == turn and ctx.pick_number == turn + 1 and ctx.picks_per_pack == 14
+        assert ctx.draft_key.endswith("seat3") and ctx.set_code == "DSK"
+        table.step()
