@@ -160,7 +160,7 @@ def test_context_grows_and_clear_error_past_training_context(smollm_gguf, dsk_dr
         check_valid(rec, ctx)
         assert e._llm.n_ctx() > 256
         # a prompt longer than SmolLM2's 8192-token training context
-        text = "Whenever this creature attacks, draw a card, then discard a card. " * 30
+        text = "Whenever this creature attacks, draw a card, then discard a card. " * 60
         big = tuple(Card(f"Card {i}", mana_cost="{2}{G}", type_line="Creature — Elf", rarity="common", text=text)
                     for i in range(14))
         huge = PickContext(pack=big, pool=big * 3, pack_number=3, pick_number=1)

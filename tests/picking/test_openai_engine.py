@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 import pytest
@@ -86,6 +87,7 @@ def test_real_server_answers_a_pack_card_or_honest_no_match(llama_server, dsk_dr
         else:
             assert "names no card of this pack" in rec.error and not rec.ranked
             outcomes.append("no-match")
+        print(f"\nanswer {answer!r} -> {rec.best.name if rec.ok else rec.error}", file=sys.stderr)
     assert SECRET not in caplog.text
 
 
