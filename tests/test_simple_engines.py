@@ -148,7 +148,6 @@ def test_ratings_engine_without_ratings_for_set(dsk, tmp_path, monkeypatch):
 def test_heuristic_engine(contexts, dsk):
     rec = HeuristicEngine.from_options({}).rank(contexts[0][1])
     assert rec.ok and len(rec.ranked) == 14
-    assert all(s.card.rarity != "basic" for s in rec.ranked[:-1]) or True
     basics = [s for s in rec.ranked if s.card.is_basic_land]
     if basics:
         assert rec.ranked[-1].card.is_basic_land
@@ -168,8 +167,8 @@ def test_create_engine_and_status(tmp_path, monkeypatch):
     with pytest.raises(EngineUnavailable, match="known engines: ratings, heuristic, random"):
         create_engine("nope")
     assert create_engine("random", {"seed": 3}).seed == 3
-    status = engine_status({"gguf": {"model": str(tmp_path / "missing.gguf")}}, set_code="ZZZ")
-    assert set(status) == set(ENGINES)
+    status = engine_status({"gguf": {"model": str(tmp_path / "missing.gguf")}}, set_code="ZZZ",
+                           names=["ratings", "heuristic", "random", "gguf", "mlp"])  # hf/openai import their libs
     assert status["random"] == "available" and status["heuristic"] == "available"
     assert status["ratings"].startswith("unavailable: no 17lands ratings for set ZZZ")
     assert status["gguf"].startswith("unavailable:")
@@ -207,3 +206,19 @@ def test_format_recommendation(contexts, dsk_gih):
     assert "ratings · DSK_gih_28d.csv · " in text and " ms" in text
     err = Recommendation(engine="gguf", error="model file not found: /x.gguf", latency_ms=3)
     assert format_recommendation(err).splitlines()[0] == "No recommendation: gguf failed: model file not found: /x.gguf"
+
+
+def test_engines_command(tmp_path, monkeypatch, capsys):
+    from copilot.cli import main
+
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path))
+    cheap = ["--engine", "ratings", "--engine", "heuristic", "--engine", "random", "--engine", "mlp"]
+    assert main(["engines", "--set", "ZZZ", "--json", *cheap]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["fallback_order"] == ["ratings", "heuristic", "random"]
+    assert doc["engines"]["random"] == "available"
+    assert doc["engines"]["ratings"].startswith("unavailable: no 17lands ratings for set ZZZ")
+    assert doc["engines"]["mlp"].startswith("unavailable:") and "--model" in doc["engines"]["mlp"]
+    assert main(["engines", "--set", "DSK", *cheap]) == 0
+    out = capsys.readouterr().out
+    assert "ratings    available" in out and "fallback order: ratings -> heuristic -> random" in out
