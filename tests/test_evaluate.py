@@ -113,3 +113,19 @@ def test_eval_cli_errors(picks, tmp_path, monkeypatch, capsys):
 def test_cli_help_lists_eval():
     r = subprocess.run([sys.executable, "-m", "copilot", "eval", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--sample" in r.stdout and "--engine" in r.stdout
+
+
+def test_interrupt_reports_partial_figures(picks, catalog):
+    class StopsAfter(RandomEngine):
+        name = "stops"
+        calls = 0
+
+        def rank(self, ctx):
+            StopsAfter.calls += 1
+            if StopsAfter.calls > 10:
+                raise KeyboardInterrupt
+            return super().rank(ctx)
+
+    report = evaluate(picks, [StopsAfter(0)], catalog, limit=100)
+    assert report.interrupted and report.picks == 10 and report.scores[0].n == 10
+    assert "INTERRUPTED" in format_table(report) and report.to_dict()["interrupted"] is True

@@ -11,6 +11,7 @@ Every pick counts, the forced last pick of a pack included (as in 17lands-based 
 Sampling for slow engines (`sample_drafts=N, seed=S`): N drafts drawn with `random.Random(S).sample` from the
 sorted draft ids of the file; their picks are evaluated whole and in file order, so an LLM engine sees the
 consecutive picks of one draft as it would live (KV-cache reuse is realistic). `limit` caps the rows read.
+Ctrl-C stops early and still reports the picks done so far (marked interrupted).
 """
 from __future__ import annotations
 
@@ -125,10 +126,12 @@ class EvalReport:
     sample: dict | None = None
     limit: int | None = None
     unknown_cards: list[str] = field(default_factory=list)
+    interrupted: bool = False  # stopped early (Ctrl-C): the figures cover the picks done so far
 
     def to_dict(self) -> dict:
         meta = {"file": self.file, "picks": self.picks, "drafts": self.drafts, "seconds": round(self.seconds, 2),
-                "sample": self.sample, "limit": self.limit, "unknown_cards": len(self.unknown_cards)}
+                "sample": self.sample, "limit": self.limit, "unknown_cards": len(self.unknown_cards),
+                "interrupted": self.interrupted}
         if len(self.scores) == 1:
             return {**self.scores[0].to_dict(), **meta}
         return {**meta, "engines": [s.to_dict() for s in self.scores]}
@@ -152,20 +155,27 @@ def evaluate(path: Path | str, engines: Sequence[PickEngine], catalog=None, limi
     picks = 0
     drafts: set[str] = set()
     last = time.perf_counter()
-    for row, ctx in iter_contexts(path, resolver, limit=limit, draft_ids=wanted):
-        picks += 1
-        drafts.add(row.draft_id)
-        pack_names = {_key(c.name) for c in ctx.pack}
-        for engine, score in zip(engines, scores):
-            score.add(safe_rank(engine, ctx), row.picks, pack_names, row.pick_number)
-        now = time.perf_counter()
-        if progress and now - last >= progress_every:
-            last = now
-            rates = ", ".join(f"{s.engine} top1 {s.top1_hits / s.n:.3f}" for s in scores if s.n)
-            progress(f"eval: {picks} picks, {len(drafts)} drafts, {now - start:.0f} s; {rates}")
+    interrupted = False
+    try:
+        for row, ctx in iter_contexts(path, resolver, limit=limit, draft_ids=wanted):
+            pack_names = {_key(c.name) for c in ctx.pack}
+            recs = [safe_rank(engine, ctx) for engine in engines]
+            picks += 1  # a pick counts once every engine has answered it
+            drafts.add(row.draft_id)
+            for rec, score in zip(recs, scores):
+                score.add(rec, row.picks, pack_names, row.pick_number)
+            now = time.perf_counter()
+            if progress and now - last >= progress_every:
+                last = now
+                rates = ", ".join(f"{s.engine} top1 {s.top1_hits / s.n:.3f}" for s in scores if s.n)
+                progress(f"eval: {picks} picks, {len(drafts)} drafts, {now - start:.0f} s; {rates}")
+    except KeyboardInterrupt:
+        interrupted = True
+        if progress:
+            progress(f"eval: interrupted after {picks} picks; reporting those")
     return EvalReport(file=str(path), scores=scores, picks=picks, drafts=len(drafts),
                       seconds=time.perf_counter() - start, sample=sample_meta, limit=limit,
-                      unknown_cards=sorted(resolver.unknown))
+                      unknown_cards=sorted(resolver.unknown), interrupted=interrupted)
 
 
 def _pct(v: float | None) -> str:
@@ -199,7 +209,10 @@ def format_table(report: EvalReport) -> str:
         what += f" (sample: {report.sample['drafts']} drafts, seed {report.sample['seed']})"
     if report.limit:
         what += f" (first {report.limit} rows)"
-    lines.insert(0, what + f", {report.seconds:.1f} s")
+    what += f", {report.seconds:.1f} s"
+    if report.interrupted:
+        what += " (INTERRUPTED: partial figures)"
+    lines.insert(0, what)
     for s in report.scores:
         for msg, count in sorted(s.errors.items(), key=lambda kv: -kv[1])[:3]:
             lines.append(f"{s.engine}: {count} invalid answer(s): {msg}")
