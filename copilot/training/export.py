@@ -239,8 +239,11 @@ def quantize(src: Path, dst: Path, quant: str, threads: int = 2) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ validate
-def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict | None, threads: int = 2) -> dict:
-    """Load the GGUF with llama-cpp-python and rank the candidates of one validation example by log-probability."""
+def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict | None, threads: int = 2,
+                            lora_path: Path | None = None) -> dict:
+    """Load the GGUF with llama-cpp-python and rank the candidates of one validation example by log-probability.
+
+    `lora_path`: a GGUF LoRA applied on top (validated first: llama.cpp crashes on a bad adapter)."""
     import llama_cpp
     import numpy as np
 
@@ -248,11 +251,13 @@ def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict 
         from copilot.picking.model_files import validate_gguf
 
         validate_gguf(gguf_path, kind="model")
+        if lora_path is not None:
+            validate_gguf(lora_path, kind="adapter", base=gguf_path)
     except ImportError:  # pragma: no cover - the picking package ships with the app
         pass
     t0 = time.perf_counter()
     llm = llama_cpp.Llama(model_path=str(gguf_path), n_ctx=2048, n_threads=threads, logits_all=False,
-                          verbose=False)
+                          verbose=False, lora_path=str(lora_path) if lora_path else None)
     out = {"load_s": round(time.perf_counter() - t0, 3), "n_vocab": llm.n_vocab()}
     try:
         if example is None:

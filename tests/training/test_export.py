@@ -52,7 +52,7 @@ def test_export_q8_0_loads_in_llama_cpp_and_matches_the_pytorch_scores(trained_s
     hf = score_candidates(model, ChatEncoder(tok), ex["messages"][:-1], ex["meta"]["candidates"], "cpu")
     hf_answer = hf[ex["messages"][-1]["content"]]
     assert res.validation["F16"]["answer_logprob"] == pytest.approx(hf_answer, abs=0.05)
-    assert res.validation["Q8_0"]["answer_logprob"] == pytest.approx(hf_answer, abs=0.3)
+    assert res.validation["Q8_0"]["answer_logprob"] == pytest.approx(hf_answer, rel=0.03, abs=0.3)
     assert res.validation["F16"]["predicted"] == max(hf, key=hf.get)
 
     store = ModelStore(store_root)
@@ -83,3 +83,21 @@ def test_export_reports_missing_run_parts(tmp_path, trained_smoke_run):
     assert step == 6 and p.name == "step-000006"
     with pytest.raises(ExportError, match="not usable"):
         find_adapter(trained_smoke_run, checkpoint="step-000999")
+
+
+def test_adapter_as_gguf_lora_on_the_unmerged_base_equals_the_merged_model(trained_smoke_run, smoke_base, tmp_path):
+    from copilot.picking.model_files import validate_gguf
+    from copilot.training.export import export_run, validate_with_llama_cpp, write_llama_gguf
+
+    res = export_run(trained_smoke_run, quants=("F16",), out=tmp_path / "out", register=False, keep_merged=True,
+                     lora_gguf=True, log=quiet)
+    lora = res.gguf["lora"]
+    info = validate_gguf(lora, kind="adapter")
+    assert info.architecture == "llama"
+    base_f16 = write_llama_gguf(smoke_base.path, tmp_path / "base-F16.gguf", smoke_base.tokenizer_gguf, name="base")
+    ex = json.loads((trained_smoke_run.parent / "ds" / "val.jsonl").read_text().splitlines()[0])
+    with_lora = validate_with_llama_cpp(base_f16, res.merged_dir, ex, lora_path=lora)
+    without = validate_with_llama_cpp(base_f16, res.merged_dir, ex)
+    merged = res.validation["F16"]["answer_logprob"]
+    assert with_lora["answer_logprob"] == pytest.approx(merged, abs=0.05)
+    assert abs(without["answer_logprob"] - merged) > 0.1  # the adapter really changes the model

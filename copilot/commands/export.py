@@ -1,0 +1,72 @@
+"""`copilot export RUN`: merge the run's adapter, convert to GGUF, quantize, validate with llama.cpp, register."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="turn a training run into a quantized GGUF in the model store",
+        description="Merge the LoRA adapter into its base model, write GGUF, quantize with llama.cpp, check that "
+                    "llama-cpp-python loads it and ranks a validation pack, and register it in the model store "
+                    "with a manifest (base model, prompt format, dataset manifest, eval figures).")
+    p.add_argument("run", help="run folder (or its name under the user data folder's runs/)")
+    p.add_argument("--quant", action="append", metavar="Q",
+                   help="Q4_K_M, Q8_0 or F16; repeat or comma-separate for several (default Q4_K_M)")
+    p.add_argument("--out", metavar="PATH", help="output folder, or a .gguf file for a single quantization "
+                                                 "(default RUN/export/)")
+    p.add_argument("--name", help="model name stem in the store (default <run>-s<steps>)")
+    p.add_argument("--checkpoint", metavar="STEP", help="export checkpoints/step-NNNNNN instead of the final adapter")
+    p.add_argument("--route", choices=("auto", "direct", "script"), default="auto",
+                   help="GGUF conversion: direct (gguf package, llama arch) or script (llama.cpp converter)")
+    p.add_argument("--no-register", action="store_true", help="write the files only")
+    p.add_argument("--activate", action="store_true", help="make the (first) exported model the active one")
+    p.add_argument("--store", metavar="DIR", help="model store folder (default: user data folder/models)")
+    p.add_argument("--lora-gguf", action="store_true", help="also write the adapter as a GGUF LoRA")
+    p.add_argument("--keep-merged", action="store_true", help="keep the merged safetensors folder")
+    p.add_argument("--download", action="store_true", help="allow downloads (base model, llama.cpp converter)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=_main)
+
+
+def _main(args) -> int:
+    from copilot.commands.train import _resolve_run
+    from copilot.training.config import ConfigError
+    from copilot.training.export import QUANTS, ExportError, export_run
+
+    quants = []
+    for q in args.quant or ["Q4_K_M"]:
+        quants += [x.strip().upper() for x in q.split(",") if x.strip()]
+    bad = [q for q in quants if q not in QUANTS]
+    if bad:
+        print(f"error: unknown quantization {', '.join(bad)}; choose {', '.join(QUANTS)}", file=sys.stderr)
+        return 2
+    run = _resolve_run(args.run)
+    try:
+        res = export_run(run, quants=tuple(dict.fromkeys(quants)), out=args.out, name=args.name,
+                         route=args.route, register=not args.no_register,
+                         store_root=Path(args.store) if args.store else None, checkpoint=args.checkpoint,
+                         keep_merged=args.keep_merged, allow_download=args.download, lora_gguf=args.lora_gguf,
+                         threads=args.threads)
+    except (ExportError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # store errors (name taken, ...) are actionable messages too
+        if type(exc).__name__ in ("StoreError", "UnknownModelError", "ModelFileError"):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    if args.activate and res.registered:
+        from copilot.training.store import ModelStore
+
+        ModelStore(Path(args.store) if args.store else None).activate(next(iter(res.registered.values())))
+    summary = {"files": {k: str(v) for k, v in res.gguf.items()}, "registered": res.registered,
+               "validation": res.validation, "timings_s": res.timings}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print("timings: " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
+    return 0

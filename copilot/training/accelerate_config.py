@@ -1,0 +1,75 @@
+"""Multi-GPU training through Hugging Face accelerate (no home-made distribution).
+
+With more than one CUDA GPU, `copilot train` writes `RUN/accelerate.json` and launches
+
+    accelerate launch --config_file RUN/accelerate.json -m copilot.training.runner RUN
+
+accelerate reads JSON config files (by extension), so no YAML dependency. Two layouts:
+
+- ``multi_gpu`` (default for LoRA/QLoRA): one full copy of the (4-bit) base per GPU, data parallel (DDP). The
+  trainer shards each step's examples by rank and averages the loss (trainer.train, `WORLD_SIZE` > 1).
+- ``fsdp``: fully sharded data parallel for bf16 LoRA on models that do not fit one GPU; transformer-layer
+  auto-wrap, sharded state dict, activation checkpointing left to the trainer's own setting.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+CONFIG_NAME = "accelerate.json"
+
+
+def accelerate_config(n_gpus: int, mode: str = "multi_gpu", mixed_precision: str = "bf16",
+                      layer_cls: str = "MistralDecoderLayer") -> dict:
+    if n_gpus < 2:
+        raise ValueError("accelerate launch is only used with 2 or more GPUs")
+    base = {"compute_environment": "LOCAL_MACHINE", "debug": False, "machine_rank": 0, "num_machines": 1,
+            "num_processes": n_gpus, "gpu_ids": "all", "main_training_function": "main",
+            "mixed_precision": mixed_precision, "rdzv_backend": "static", "same_network": True,
+            "use_cpu": False, "downcast_bf16": "no"}
+    if mode == "multi_gpu":
+        return {**base, "distributed_type": "MULTI_GPU"}
+    if mode == "fsdp":
+        return {**base, "distributed_type": "FSDP", "fsdp_config": {
+            "fsdp_version": 1,
+            "fsdp_auto_wrap_policy": "TRANSFORMER_BASED_WRAP",
+            "fsdp_transformer_layer_cls_to_wrap": layer_cls,
+            "fsdp_sharding_strategy": "FULL_SHARD",
+            "fsdp_backward_prefetch": "BACKWARD_PRE",
+            "fsdp_state_dict_type": "SHARDED_STATE_DICT",
+            "fsdp_offload_params": False,
+            "fsdp_use_orig_params": True,  # LoRA: frozen and trainable parameters share flat params
+            "fsdp_cpu_ram_efficient_loading": True,
+            "fsdp_sync_module_states": True,
+            "fsdp_activation_checkpointing": False}}
+    raise ValueError(f"unknown accelerate mode {mode!r} (multi_gpu or fsdp)")
+
+
+def write_accelerate_config(run_dir: str | Path, n_gpus: int, mode: str | None = None) -> Path:
+    """Write RUN/accelerate.json; the mode comes from the run's config (fsdp for unquantised LoRA)."""
+    run_dir = Path(run_dir)
+    if mode is None:
+        mode = "multi_gpu"
+        try:
+            from copilot.training.config import TrainConfig
+
+            cfg = TrainConfig.load(run_dir)
+            mode = "fsdp" if cfg.quant == "none" and cfg.device == "cuda" else "multi_gpu"
+            precision = cfg.precision if cfg.precision != "fp32" else "no"
+        except Exception:  # noqa: BLE001 - config problems are reported by the runner itself
+            precision = "bf16"
+    else:
+        precision = "bf16"
+    path = run_dir / CONFIG_NAME
+    path.write_text(json.dumps(accelerate_config(n_gpus, mode, precision), indent=2))
+    return path
+
+
+def launch_command(config_file: Path, run_dir: Path, extra: list[str] | None = None) -> list[str]:
+    exe = shutil.which("accelerate")
+    head = [exe] if exe else [sys.executable, "-m", "accelerate.commands.launch"]
+    if exe:
+        head.append("launch")
+    return [*head, "--config_file", str(config_file), "-m", "copilot.training.runner", str(run_dir), *(extra or [])]
