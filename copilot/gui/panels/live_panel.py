@@ -78,6 +78,7 @@ class LivePanel(QWidget):
         for btn in (self.follow_btn, self.open_btn, self.sim_btn):
             buttons.addWidget(btn)
         b.addLayout(buttons, 0, 1, 2, 3, Qt.AlignRight | Qt.AlignVCenter)
+        b.setColumnStretch(0, 1)
         root.addWidget(banner)
         self._banner = banner
 
@@ -228,7 +229,9 @@ class LivePanel(QWidget):
             return
         index = max(0, min(index, len(self.timeline) - 1))
         step = self.timeline[index]
-        self.step_label.setText(f"Step {index + 1}/{len(self.timeline)}: {step.label}")
+        detail = step.label.split(": ", 1)[-1]  # the event name is already in the banner
+        self.step_label.setText(f"Step {index + 1}/{len(self.timeline)}: {detail}")
+        self.step_label.setToolTip(step.label)
         self.prev_btn.setEnabled(index > 0)
         self.next_btn.setEnabled(index < len(self.timeline) - 1)
         self.set_state(step.state)
@@ -236,8 +239,9 @@ class LivePanel(QWidget):
     def follow(self, log_path: Path | None = None) -> None:
         """Follow the live Arena log (found automatically unless given)."""
         from copilot.arena.locate import find_log
+        from copilot.settings import Settings
 
-        path = Path(log_path) if log_path else find_log(None)
+        path = Path(log_path) if log_path else find_log(Settings.load().arena_log or None)
         if path is None:
             self.show_no_log()
             return
@@ -374,6 +378,9 @@ class LivePanel(QWidget):
             self.recommendation = rec
             self.pack_view.show_recommendation(rec)
             note = f" · {rec.note}" if rec.note else ""
+            if len(note) > 160:
+                self.engine_label.setToolTip(rec.note)
+                note = note[:157] + "…"
             model = f" ({rec.model})" if rec.model else ""
             self.engine_label.setText(f"Engine: {rec.engine}{model} · {rec.latency_ms:.0f} ms{note}")
             self.recommendation_shown.emit(rec)
