@@ -59,8 +59,10 @@ def run(args) -> int:
     # of a second, which would freeze the UI if it happened on a worker thread later.
     ctx.catalog()
     window = MainWindow(ctx)
-    if args.panel:
-        window.show_panel(args.panel)
+    if args.screenshot:
+        window.persist = False  # a screenshot never changes the user's remembered window or panel
+    if args.panel or args.replay:
+        window.show_panel(args.panel or "live")
     if args.screenshot:
         w, _, h = (args.size or "1280x820").partition("x")
         window.resize(int(w), int(h))

@@ -30,6 +30,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext | None = None):
         super().__init__()
         self.ctx = ctx or AppContext()
+        self.persist = True  # save geometry/panel/theme on close
         self.setWindowTitle("Magic Copilot")
         self.panels: dict[str, QWidget] = {}
         central = QWidget()
@@ -146,5 +147,6 @@ class MainWindow(QMainWindow):
         live = self.panels.get("live")
         if live is not None:
             live.stop_following()
-        gui.save()
+        if self.persist:
+            gui.save()
         super().closeEvent(event)

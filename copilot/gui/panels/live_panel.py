@@ -122,8 +122,9 @@ class LivePanel(QWidget):
         self.commentary_toggle = QCheckBox("Explain the pick (OpenAI-compatible model)")
         self.commentary_toggle.setChecked(bool(self.ctx.gui.commentary))
         self.commentary_toggle.toggled.connect(self._commentary_toggled)
-        self.commentary_status = _label("", "muted", wrap=True)
+        self.commentary_status = _label("", "muted")
         self.commentary_status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.commentary_status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         top.addWidget(self.commentary_toggle)
         top.addWidget(self.commentary_status, 1)
         self.commentary = QTextEdit()
@@ -424,5 +425,12 @@ class LivePanel(QWidget):
             self.commentary.insertPlainText(text)
 
     def _commentary_done(self, token: int, status: str) -> None:
-        if token == self._commentary_token:
+        if token != self._commentary_token:
+            return
+        if len(status) > 40:  # an explanation (disabled, failed): show it where the commentary would be
+            if not self.commentary.toPlainText().strip():
+                self.commentary.setPlainText(status)
+            self.commentary_status.setText("not available")
+            self.commentary_status.setToolTip(status)
+        else:
             self.commentary_status.setText(status)
