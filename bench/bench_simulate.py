@@ -7,9 +7,10 @@ engine, kv_reuse off).
     .venv/bin/python bench/bench_simulate.py --set DSK --drafts 5 --gguf ~/.cache/magic-copilot/test-models/\
 SmolLM2-135M-Instruct.Q4_1.gguf --gguf-turns 14
 
-GGUF drafts are slow on CPU, so `--gguf-turns T` plays the first T turns (8 picks each) of one draft per mode and
-prints seconds per turn, tokens evaluated per pick and the extrapolation to a whole draft (42 turns). Later picks
-have longer prompts (bigger pools), so the extrapolation from pack 1 is a lower bound.
+GGUF drafts are slow on CPU, so `--gguf-turns T` plays T turns (8 picks each) of one draft per mode and prints
+seconds per turn, tokens evaluated per pick and the extrapolation to a whole draft (42 turns); `--gguf-start S`
+first plays S turns with heuristic bots so the measured picks have real pools (KV reuse only pays off once the pool,
+the reusable part of the prompt, is long). Extrapolating from early turns underestimates a whole draft.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def bench_bots(gen, set_code: str, spec: str, drafts: int, shared: bool) -> None
           f"{drafts * 8 * 42 / dt:.0f} picks/s")
 
 
-def bench_gguf(gen, set_code: str, model: Path, turns: int, threads: int, modes: list[str]) -> None:
+def bench_gguf(gen, set_code: str, model: Path, turns: int, threads: int, modes: list[str], start: int = 0) -> None:
     from copilot.picking.gguf_engine import GGUFEngine
 
     for mode in modes:
@@ -55,7 +56,13 @@ def bench_gguf(gen, set_code: str, model: Path, turns: int, threads: int, modes:
             seats = [eng] * 8
         else:
             seats = [GGUFEngine(model=model, n_threads=threads) for _ in range(8)]
-        table = DraftTable.deal(gen, seats, 0, set_code=set_code)
+        if start:  # play the first turns with fast heuristic bots, then hand every seat to the GGUF engine(s)
+            table = DraftTable.deal(gen, build_seats(["heuristic"] * 8, set_code)[0], 0, set_code=set_code)
+            for _ in range(start):
+                table.step()
+            table.seats = seats
+        else:
+            table = DraftTable.deal(gen, seats, 0, set_code=set_code)
         tokens = picks = 0
         first_turn = None
         for t in range(turns):
@@ -69,7 +76,10 @@ def bench_gguf(gen, set_code: str, model: Path, turns: int, threads: int, modes:
         steady = (dt - first_turn) / max(1, turns - 1)
         loads = sum(getattr(s, "loads", 0) for s in {id(s): s for s in seats}.values())
         errors = sum(1 for s in table.state for e in s.picks if e.note)
-        print(f"gguf {mode:<12} {turns} turns ({picks} picks) in {dt:.1f} s; first turn (with load) "
+        steady_tokens = sum(e.recommendation.tokens_evaluated for s in table.state for e in s.picks[start + 1:]
+                            if e.recommendation) / max(1, 8 * (turns - 1))
+        print(f"gguf {mode:<12} from turn {start + 1}: {turns} turns ({picks} picks) in {dt:.1f} s; "
+              f"steady turns evaluate {steady_tokens:.0f} tokens/pick; first turn (with load) "
               f"{first_turn:.1f} s, then {steady:.2f} s/turn = {steady / 8:.3f} s/pick; "
               f"{tokens / max(1, picks):.0f} tokens evaluated/pick; model loads {loads}; fallback picks {errors}; "
               f"extrapolated {first_turn + steady * 41:.0f} s/draft")
@@ -86,6 +96,8 @@ def main() -> int:
     ap.add_argument("--gguf", type=Path)
     ap.add_argument("--gguf-turns", type=int, default=14)
     ap.add_argument("--gguf-modes", default="shared,separate,shared-cold")
+    ap.add_argument("--gguf-start", type=int, default=0,
+                    help="play this many turns with heuristic bots first (measure mid-draft prompts, pool > 0)")
     ap.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1))
     args = ap.parse_args()
     sd = shared_dir()
@@ -101,7 +113,7 @@ def main() -> int:
         bench_bots(gen, args.set, "ratings", args.drafts, shared=False)
     if args.gguf:
         bench_gguf(gen, args.set, args.gguf, args.gguf_turns, args.threads,
-                   [m for m in args.gguf_modes.split(",") if m])
+                   [m for m in args.gguf_modes.split(",") if m], args.gguf_start)
     return 0
 
 
