@@ -83,6 +83,8 @@ class ModelEntry:
     @property
     def problem(self) -> str | None:
         """Why this entry cannot be used right now (None when it can)."""
+        if self.manifest.get("error"):
+            return self.manifest["error"]
         if not self.prompt_format:
             return "manifest names no prompt_format"
         if not self.gguf_path.is_file():

@@ -95,6 +95,22 @@ def test_unknown_cards_and_registry(trained):
     assert "Brand New Card" in rec.note and "unknown" in rec.note
     dup = [s.score for s in rec.ranked if s.card.name == "Fear of Surveillance"]
     assert len(dup) == 2 and dup[0] == dup[1]
+    vocab = engine.load().vocab
+    assert vocab.id("Defiled Crypt") == vocab.id("Defiled Crypt // Cadaver Lab") != 0  # front face, as catalogs name it
+    assert vocab.id("defiled crypt // cadaver lab") == vocab.id("Defiled Crypt // Cadaver Lab")
+    assert vocab.id("Brand New Card") == 0
+
+
+def test_training_is_deterministic_for_a_seed(trained, tmp_path):
+    from copilot.training.mlp import MLPConfig, train
+
+    ds, _ = trained
+    cfg = MLPConfig(emb_dim=8, hidden=16, epochs=1, batch_size=512, seed=3)
+    a = train(ds, tmp_path / "a.pt", cfg)
+    b = train(ds, tmp_path / "b.pt", cfg)
+    sa, sb = torch.load(tmp_path / "a.pt", weights_only=True), torch.load(tmp_path / "b.pt", weights_only=True)
+    assert all(torch.equal(sa["state_dict"][k], sb["state_dict"][k]) for k in sa["state_dict"])
+    assert a.metrics["val_top1"] == b.metrics["val_top1"]
 
 
 def test_bad_model_files(tmp_path):

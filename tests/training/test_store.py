@@ -122,6 +122,8 @@ def test_stale_pointer_and_missing_file(store, gguf):
         store.activate("smol")
     (store.root / "active.json").write_text(json.dumps({"name": "gone"}))
     assert store.active() is None
+    (entry.folder / "manifest.json").write_text("{broken")
+    assert "unreadable manifest" in store.get("smol").problem and store.names() == ["smol"]
 
 
 def test_models_cli(store, gguf, capsys):
