@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from copilot.draft.state import SIGNAL_WINDOW
 from copilot.training.filters import FilterSpec
 from copilot.training.manifest import atomic_write_json, sha256_file, tool_info, utc_now
 from copilot.training.reader import ReadReport, read_rows
@@ -179,13 +180,13 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         last_progress = time.perf_counter()
         try:
             for row in read_rows(picks, report):
-                if row.draft_id not in drafts_seen:
-                    if cfg.max_drafts is not None and len(drafts_seen) >= cfg.max_drafts:
+                if cfg.max_drafts is not None and row.draft_id not in drafts_seen:
+                    if len(drafts_seen) >= cfg.max_drafts:
                         stopped_early = True
                         break
                     drafts_seen.add(row.draft_id)
                 past = history.pop(row.draft_id, [])
-                history[row.draft_id] = (past + [row])[-5:]
+                history[row.draft_id] = (past + [row])[-SIGNAL_WINDOW:]
                 if len(history) > HISTORY_DRAFTS:
                     history.popitem(last=False)
                 if not all([f(row) for f in filters]):
@@ -209,7 +210,9 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                 line = encode_example(example)
                 route = split.route(row.draft_id)
                 if route == "pending":
-                    pending.write(row.draft_id.encode("utf-8") + b"\t" + line[:-1] + b"\t" + picks_line(row))
+                    # JSON-quoted id: a tab inside it cannot break the record; JSON lines hold no raw tabs
+                    pending.write(json.dumps(row.draft_id).encode("utf-8") + b"\t" + line[:-1] + b"\t"
+                                  + picks_line(row))
                 else:
                     writers[route].write(line, row.draft_id)
                     if route == "val":
@@ -228,7 +231,7 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         with open(pending_path, "rb") as fh:
             for raw in fh:
                 draft_id, line, pline = raw.split(b"\t", 2)
-                did = draft_id.decode("utf-8")
+                did = json.loads(draft_id)
                 side = "val" if split.is_val(did) else "train"
                 writers[side].write(line + b"\n", did)
                 if side == "val":
