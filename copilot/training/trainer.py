@@ -667,6 +667,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
         f"steps {step}->{cfg.max_steps}")
 
     model.train()
+    start_step = step
     metrics_f = open(run_dir / METRICS, "a", encoding="utf-8") if is_main else None
     stop_path = run_dir / STOP_FILE
     last_ckpt = checkpoint_dirs(run_dir)[-1][1] if checkpoint_dirs(run_dir) else None
@@ -744,6 +745,10 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
             metrics_f.close()
 
     adapter_dir = None
+    if not stopped and start_step >= cfg.max_steps and (run_dir / ADAPTER_DIR / "manifest.json").is_file():
+        log(f"nothing to do: {run_dir} already finished {start_step} steps (raise max_steps to train on)")
+        return TrainResult("done", step, run_dir, last_ckpt, run_dir / ADAPTER_DIR, read_status(run_dir).get(
+            "final_eval"))
     if stopped:
         if is_main:
             try:
