@@ -54,7 +54,7 @@ class PickRow:
         return (self.pick,) if not self.pick_2 else (self.pick, self.pick_2)
 
 
-def _open_text(path: Path):
+def open_pick_file(path: Path):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"pick file not found: {path}")
@@ -67,7 +67,7 @@ def _open_text(path: Path):
 
 def detect_kind(path: Path) -> str:
     """'jsonl' or 'csv', from the first non-blank character of the (possibly gzipped) file."""
-    with _open_text(path) as fh:
+    with open_pick_file(path) as fh:
         head = fh.read(4096).lstrip()
     if not head:
         raise PickFileError(f"{path}: the file is empty")
@@ -83,7 +83,7 @@ def _count(value: str) -> int:
         return int(float(value))
 
 
-class _PoolOrder:
+class PoolOrder:
     """Carries pick order across consecutive rows of a draft (bounded: the most recent drafts only)."""
 
     def __init__(self, keep: int = 256):
@@ -107,8 +107,8 @@ class _PoolOrder:
         return ordered, ok
 
 
-def _iter_jsonl(path: Path, order: _PoolOrder) -> Iterator[PickRow]:
-    with _open_text(path) as fh:
+def _iter_jsonl(path: Path, order: PoolOrder) -> Iterator[PickRow]:
+    with open_pick_file(path) as fh:
         for lineno, line in enumerate(fh, 1):
             line = line.strip()
             if not line:
@@ -130,8 +130,8 @@ def _iter_jsonl(path: Path, order: _PoolOrder) -> Iterator[PickRow]:
                           pick_2=pick_2, pool_ordered=ok)
 
 
-def _iter_csv(path: Path, order: _PoolOrder) -> Iterator[PickRow]:
-    with _open_text(path) as fh:
+def _iter_csv(path: Path, order: PoolOrder) -> Iterator[PickRow]:
+    with open_pick_file(path) as fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
@@ -183,7 +183,7 @@ def iter_pick_rows(path: Path | str, limit: int | None = None) -> Iterator[PickR
     """Stream the picks of a 17lands draft_data CSV(.gz) or a picks JSONL(.gz), 1-based numbers."""
     path = Path(path)
     kind = detect_kind(path)
-    rows = _iter_jsonl(path, _PoolOrder()) if kind == "jsonl" else _iter_csv(path, _PoolOrder())
+    rows = _iter_jsonl(path, PoolOrder()) if kind == "jsonl" else _iter_csv(path, PoolOrder())
     for n, row in enumerate(rows):
         if limit is not None and n >= limit:
             return

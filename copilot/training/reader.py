@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from copilot.datasets.picks import (POOL_PREFIX, PACK_PREFIX, PickFileError, PickRow, _open_text, _PoolOrder,
+from copilot.datasets.picks import (POOL_PREFIX, PACK_PREFIX, PickFileError, PickRow, open_pick_file, PoolOrder,
                                     detect_kind)
 
 EXTRA_COLUMNS = ("rank", "event_match_wins", "event_match_losses", "draft_time", "user_n_games_bucket",
@@ -84,7 +84,7 @@ def _reason(msg: str) -> str:
     return msg.split(":")[0].split("'")[0].strip()
 
 
-def _rows_jsonl(fh, report: ReadReport, order: _PoolOrder) -> Iterator[PickRow]:
+def _rows_jsonl(fh, report: ReadReport, order: PoolOrder) -> Iterator[PickRow]:
     for lineno, line in enumerate(fh, 1):
         line = line.strip()
         if not line:
@@ -120,7 +120,7 @@ def _rows_jsonl(fh, report: ReadReport, order: _PoolOrder) -> Iterator[PickRow]:
                       pick_2=pick_2, pool_ordered=ok)
 
 
-def _rows_csv(fh, path: Path, report: ReadReport, order: _PoolOrder) -> Iterator[PickRow]:
+def _rows_csv(fh, path: Path, report: ReadReport, order: PoolOrder) -> Iterator[PickRow]:
     reader = csv.reader(fh)
     try:
         header = next(reader)
@@ -179,8 +179,8 @@ def read_rows(path: str | Path, report: ReadReport) -> Iterator[PickRow]:
     """
     path = Path(path)
     report.kind = detect_kind(path)
-    order = _PoolOrder()
-    with _open_text(path) as fh:
+    order = PoolOrder()
+    with open_pick_file(path) as fh:
         rows = _rows_jsonl(fh, report, order) if report.kind == "jsonl" else _rows_csv(fh, path, report, order)
         try:
             yield from rows
