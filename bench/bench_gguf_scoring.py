@@ -58,6 +58,9 @@ def main(argv=None) -> int:
     ap.add_argument("--format", default="v1")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--limit", type=int, default=None, help="only the first N picks")
+    ap.add_argument("--methods", action="store_true",
+                    help="also time the candidate scoring alone: batched per candidate (M5, the engine's) against "
+                         "one token at a time through Llama.eval (M6), on the same KV-cached prompt")
     ap.add_argument("--catalog", choices=("default", "none"), default="default",
                     help="card data for the prompt (default: the app's catalog over shared card files)")
     a = ap.parse_args(argv)
@@ -129,9 +132,57 @@ def main(argv=None) -> int:
     print(f"ratio fresh/reuse: tokens {c[4] / w[4]:.2f}x, total time {c[2] / w[2]:.2f}x, p50 {c[0] / w[0]:.2f}x")
     print(f"rankings: same top card in {sum(r['same_top'] for r in rows)}/{len(rows)} picks, "
           f"max |score difference| {max(r['max_diff'] for r in rows):.3f} nats")
+    if a.methods:
+        compare_methods(warm, ctxs)
     warm.close()
     cold.close()
     return 0
+
+
+def compare_methods(engine, ctxs) -> None:
+    """Candidate scoring only (prompt already in the KV cache): M5 (engine) vs M6 (token by token, public API)."""
+    import llama_cpp
+    import numpy as np
+
+    llm = engine._llm
+    nv = llm.n_vocab()
+
+    def logprobs():
+        x = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(nv,)).astype(np.float64)
+        return x - (x.max() + np.log(np.exp(x - x.max()).sum()))
+
+    t5 = t6 = 0.0
+    diff = 0.0
+    n_cands = 0
+    for ctx in ctxs:
+        tokens, msgs = engine.prompt_tokens(ctx)
+        end = engine.end_ids(msgs)
+        cands = {}
+        for c in ctx.pack:
+            cands.setdefault(c.name, engine._tokenize(c.name, special=False) + end)
+        engine._eval_prompt(tokens, True)
+        n = len(tokens)
+        t = time.perf_counter()
+        m5, _ = engine._score_candidates(n, cands)
+        t5 += time.perf_counter() - t
+        llm.n_tokens = n - 1  # M5 overwrote the logits: re-evaluate the last prompt token (untimed)
+        llm.eval(tokens[-1:])
+        t = time.perf_counter()
+        first = logprobs()
+        for name, toks in cands.items():
+            llm.n_tokens = n
+            lp = first[toks[0]]
+            for prev, nxt in zip(toks[:-1], toks[1:]):
+                llm.eval([prev])
+                lp += logprobs()[nxt]
+            diff = max(diff, abs(lp - m5[name]))
+        t6 += time.perf_counter() - t
+        llm.n_tokens = n
+        n_cands += len(cands)
+    print(f"candidate scoring over {len(ctxs)} picks ({n_cands} candidates): M5 batched {t5:.2f} s, "
+          f"M6 token-by-token {t6:.2f} s, ratio M6/M5 {t6 / t5:.2f}x, max |M5 - M6| {diff:.3f} nats "
+          f"(M5 matches a full re-evaluation, see tests/picking/test_gguf_engine.py; the difference is M6's "
+          f"single-token kernels)")
 
 
 if __name__ == "__main__":
