@@ -22,6 +22,11 @@ def register(subparsers) -> None:
                    help="card data for names/sets (17lands cards.csv(.gz), Scryfall/MTGJSON JSON, Arena "
                         "Raw_CardDatabase); put it after the log paths, or repeat it (--cards A --cards B). "
                         "Default: the shared data and the Arena card database when found")
+    p.add_argument("--engine", default=None,
+                   help="pick engine for the recommendation shown at each logged pack (default: the settings' "
+                        "engine, else ratings, with fallback); with --json, adds a 'recommendation' to each pick")
+    p.add_argument("--no-recommend", action="store_true", help="do not rank the packs")
+    p.add_argument("--top", type=int, default=3, help="cards of each recommendation to show (default 3)")
     p.set_defaults(func=run)
 
 
@@ -114,7 +119,31 @@ class _Names:
         return ", ".join(self(i) for i in ids)
 
 
-def render_text(state, catalog, stats) -> str:
+def recommend_all(state, catalog, engine_name: str | None) -> dict[tuple[int, int], object]:
+    """Recommendation for every logged pack: {(draft index, pick index): Recommendation}."""
+    from copilot.picking.context import context_from_draft, draft_before_pick
+    from copilot.picking.registry import fallback_chain, rank_with_fallback
+
+    engines = fallback_chain(engine_name)
+    out = {}
+    for n, d in enumerate(state.drafts):
+        for i, r in enumerate(d.picks):
+            if not r.pack_cards:
+                continue
+            ctx = context_from_draft(draft_before_pick(d, i), catalog)
+            if ctx is not None:
+                out[(n, i)] = rank_with_fallback(engines, ctx)
+    return out
+
+
+def _default_engine() -> str:
+    from copilot.settings import Settings
+
+    return Settings.load().default_engine or "ratings"
+
+
+def render_text(state, catalog, stats, recs: dict | None = None, top: int = 3) -> str:
+    recs = recs or {}
     name = _Names(catalog)
     out = []
     head = [f"client {state.client_version}" if state.client_version else "client version not in the log"]
@@ -126,6 +155,7 @@ def render_text(state, catalog, stats) -> str:
     for n, d in enumerate(state.drafts, 1):
         set_code = d.set_code or infer_set(_draft_ids(d), catalog)
         status = []
+        d_index = n - 1
         if d.kind == "draft":
             status.append("picking over" if d.complete else f"in progress (pack {d.pack_number} pick {d.pick_number})")
         if d.wins is not None or d.losses is not None:
@@ -137,7 +167,7 @@ def render_text(state, catalog, stats) -> str:
                    f"({d.kind}{', ' + ', '.join(status) if status else ''})")
         if d.cards_per_pick > 1:
             out.append(f"    {d.cards_per_pick} cards per pick")
-        for r in d.picks:
+        for i, r in enumerate(d.picks):
             label = f"    P{r.pack}p{r.pick:<3}"
             taken = name.many(r.picked) if r.picked else "(pick not logged yet)"
             out.append(f"{label} picked: {taken}")
@@ -145,6 +175,13 @@ def render_text(state, catalog, stats) -> str:
                 out.append(" " * 14 + "pack: not in the log")
             else:
                 out.append(" " * 14 + f"pack ({len(r.pack_cards)}): {name.many(r.pack_cards)}")
+            rec = recs.get((d_index, i))
+            if rec is not None and rec.ranked:
+                best = rec.ranked[0].card.name
+                agree = "agrees" if best in {name_of.name for name_of in map(catalog.card, r.picked)} else "differs"
+                runners = ", ".join(s.card.name for s in rec.ranked[1:top])
+                out.append(" " * 14 + f"{rec.engine} suggests: {best}" + (f" (then {runners})" if runners else "")
+                           + (f"; your pick {agree}" if r.picked else ""))
         if d.current_pack and not d.complete:
             out.append(f"    Now in front of you: {name.many(d.current_pack)}")
             if d.missing_from_pack:
@@ -177,16 +214,25 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"copilot replay: cannot read {exc.filename or 'log'}: {exc.strerror or exc}.", file=sys.stderr)
         return 2
-    need_catalog = not args.json or args.cards or any(d.set_code is None for d in state.drafts)
+    need_catalog = (not args.json or args.cards or bool(args.engine and not args.no_recommend)
+                    or any(d.set_code is None for d in state.drafts))
     catalog, note = _load_catalog(args.cards, state.install_dir) if need_catalog and state.drafts else (None, None)
     if args.cards and catalog is None:
         print(f"copilot replay: {note}", file=sys.stderr)
         return 2
+    recs = {}
+    if not args.no_recommend and (args.engine or not args.json) and state.drafts and catalog is not None:
+        recs = recommend_all(state, catalog, args.engine or _default_engine())
     if args.json:
-        json.dump(state_to_json(state, catalog), sys.stdout)
+        doc = state_to_json(state, catalog)
+        for (n, i), rec in recs.items():
+            doc["drafts"][n]["picks"][i]["recommendation"] = {
+                "engine": rec.engine, "error": rec.error,
+                "ranked": [s.card.arena_id for s in rec.ranked[:max(1, args.top)]]}
+        json.dump(doc, sys.stdout)
         sys.stdout.write("\n")
         return 0
     if note:
         print(f"note: {note}", file=sys.stderr)
-    print(render_text(state, catalog, parser.stats))
+    print(render_text(state, catalog, parser.stats, recs, args.top))
     return 0

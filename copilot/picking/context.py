@@ -28,3 +28,14 @@ def context_from_draft(draft: DraftState, catalog, window: int = SIGNAL_WINDOW) 
         cards_to_pick=per,
         draft_key=draft.draft_id or draft.event_name,
     )
+
+
+def draft_before_pick(draft: DraftState, index: int) -> DraftState:
+    """The draft as it stood when pick `index` (into draft.picks) was in front of the player: its pack on the
+    table, the pool of the earlier picks, the earlier packs as signals. Used to recommend on replayed logs."""
+    rec = draft.picks[index]
+    earlier = draft.picks[:index]
+    return DraftState(event_name=draft.event_name, set_code=draft.set_code, format=draft.format, kind=draft.kind,
+                      draft_id=draft.draft_id, pack_number=rec.pack, pick_number=rec.pick,
+                      current_pack=list(rec.pack_cards) if rec.pack_cards else None, picks=list(earlier),
+                      pool=[g for p in earlier for g in p.picked], cards_per_pick=draft.cards_per_pick)

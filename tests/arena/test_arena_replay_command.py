@@ -105,3 +105,26 @@ def test_card_names_and_set_inferred_from_the_catalog(arena_logs, shared_data, t
     assert r.returncode == 0 and "picked: Kazandu Stomper (73399)" in r.stdout
     r = copilot(arena_logs / "premier-draft-2020-ZNR.log", "--cards", tmp_path / "none.csv", home=tmp_path)
     assert r.returncode == 2 and "none.csv" in r.stderr
+
+
+def test_replay_shows_a_recommendation_for_every_logged_pack(arena_logs, capsys, tmp_path, monkeypatch):
+    """Issue 'Pick engines' item 6: the recommendation (best and runner-ups) appears in replay output."""
+    import json
+
+    from copilot.cli import main
+
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path))
+    log = str(arena_logs / "premier-draft-2026-DSK-grepped.log")
+    assert main(["replay", log, "--json", "--engine", "ratings", "--top", "3"]) == 0
+    picks = json.loads(capsys.readouterr().out)["drafts"][0]["picks"]
+    assert len(picks) == 42
+    for p in picks:  # every pack is in this log, so every pick gets a ranking of cards from that very pack
+        rec = p["recommendation"]
+        assert rec["engine"] == "ratings" and rec["error"] is None
+        assert len(rec["ranked"]) == min(3, len(p["pack_cards"])) and set(rec["ranked"]) <= set(p["pack_cards"])
+    assert main(["replay", log]) == 0
+    text = capsys.readouterr().out
+    assert text.count("ratings suggests: ") == 42
+    assert "your pick agrees" in text and "your pick differs" in text
+    assert main(["replay", log, "--json"]) == 0  # the plain document keeps the documented shape
+    assert "recommendation" not in json.loads(capsys.readouterr().out)["drafts"][0]["picks"][0]
