@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--lora-gguf", action="store_true", help="also write the adapter as a GGUF LoRA")
     p.add_argument("--keep-merged", action="store_true", help="keep the merged safetensors folder")
     p.add_argument("--download", action="store_true", help="allow downloads (base model, llama.cpp converter)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="llama.cpp threads for quantizing and the validation pick (1 is safest on a busy CPU)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_main)
 

@@ -239,7 +239,7 @@ def quantize(src: Path, dst: Path, quant: str, threads: int = 2) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ validate
-def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict | None, threads: int = 2,
+def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict | None, threads: int = 1,
                             lora_path: Path | None = None) -> dict:
     """Load the GGUF with llama-cpp-python and rank the candidates of one validation example by log-probability.
 
@@ -306,7 +306,7 @@ def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict 
 def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out: str | Path | None = None,
                name: str | None = None, route: str = "auto", register: bool = True, store_root: Path | None = None,
                checkpoint: str | None = None, keep_merged: bool = False, allow_download: bool = False,
-               lora_gguf: bool = False, threads: int = 2, log=print) -> ExportResult:
+               lora_gguf: bool = False, threads: int = 1, log=print) -> ExportResult:
     from copilot.training.base_models import BaseModelError, resolve_base_model
     from copilot.training.config import TrainConfig
 

@@ -99,5 +99,7 @@ def test_adapter_as_gguf_lora_on_the_unmerged_base_equals_the_merged_model(train
     with_lora = validate_with_llama_cpp(base_f16, res.merged_dir, ex, lora_path=lora)
     without = validate_with_llama_cpp(base_f16, res.merged_dir, ex)
     merged = res.validation["F16"]["answer_logprob"]
-    assert with_lora["answer_logprob"] == pytest.approx(merged, abs=0.05)
-    assert abs(without["answer_logprob"] - merged) > 0.1  # the adapter really changes the model
+    # f16 base + f32 LoRA vs (fp32 merge rounded to f16): equal up to f16 rounding on this large-logit toy model
+    assert with_lora["answer_logprob"] == pytest.approx(merged, rel=2e-3, abs=0.05)
+    # ... and the adapter really changes the model
+    assert abs(without["answer_logprob"] - merged) > 5 * abs(with_lora["answer_logprob"] - merged) + 0.1
