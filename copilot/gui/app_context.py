@@ -26,6 +26,11 @@ class AppContext:
                 self._catalog = default_catalog(extra=tuple(self.card_files), install_dir=self.install_dir)
             return self._catalog
 
+    @property
+    def loaded_catalog(self):
+        """The catalog if it is loaded already, else None (never blocks: safe on the UI thread)."""
+        return self._catalog
+
     def engine(self, name: str, options: dict | None = None):
         """A cached engine instance by name (created in the calling thread)."""
         key = (name, tuple(sorted((options or {}).items())))
@@ -40,11 +45,13 @@ class AppContext:
         """Rank with the chosen engine, falling back so the live path always answers."""
         from copilot.picking.registry import FALLBACK_ORDER, rank_with_fallback
 
-        engines = [self.engine(engine_name)]
-        for name in FALLBACK_ORDER:
-            if name != engine_name:
-                try:
-                    engines.append(self.engine(name))
-                except Exception:  # noqa: BLE001 - an unavailable fallback is skipped
-                    continue
-        return rank_with_fallback(engines, ctx)
+        engines, unavailable = [], []
+        for name in [engine_name] + [n for n in FALLBACK_ORDER if n != engine_name]:
+            try:
+                engines.append(self.engine(name))
+            except Exception as exc:  # noqa: BLE001 - an engine that cannot be created is skipped, and said
+                unavailable.append(f"{name} unavailable: {exc}")
+        rec = rank_with_fallback(engines, ctx)
+        if unavailable:
+            rec.note = "; ".join(unavailable + ([rec.note] if rec.note else []))
+        return rec

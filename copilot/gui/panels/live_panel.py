@@ -289,11 +289,8 @@ class LivePanel(QWidget):
         self._render_draft(draft)
         self.state_shown.emit(state)
 
-    def _catalog_or_none(self):
-        return self.ctx._catalog  # only use it once loaded; loading happens off the UI thread
-
     def _render_draft(self, draft: DraftState | None) -> None:
-        catalog = self._catalog_or_none()
+        catalog = self.ctx.loaded_catalog  # loading happens off the UI thread
         if draft is None:
             self.event_label.setText("No draft in this log yet")
             self.pack_view.show_message("Waiting for a draft…" if self.session else "No draft in this log.")
