@@ -353,7 +353,8 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
     ad_manifest = json.loads((adapter / "manifest.json").read_text()) if (adapter / "manifest.json").is_file() else {}
     manifest = {
         "kind": "model", "prompt_format": prompt_format,
-        "base_model": base.to_dict(), "adapter": {"path": str(adapter), "steps": steps},
+        "base_model": base.spec.name, "base_model_info": base.to_dict(),
+        "adapter": {"path": str(adapter), "steps": steps},
         "training": {"run": str(run_dir), "config": cfg.to_dict(), "steps": steps},
         "dataset": {"path": str(ds_path), "manifest": info.get("dataset", {}).get("manifest")
                     or ad_manifest.get("dataset", {}).get("manifest")},

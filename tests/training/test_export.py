@@ -61,7 +61,7 @@ def test_export_q8_0_loads_in_llama_cpp_and_matches_the_pytorch_scores(trained_s
     entry = store.get(res.registered["Q8_0"])
     m = entry.manifest
     assert m["prompt_format"] == "test-v0" and m["quantization"] == "Q8_0"
-    assert m["base_model"]["name"] == "smoke-mistral" and m["training"]["steps"] == 12
+    assert m["base_model"] == "smoke-mistral" and m["base_model_info"]["kind"] == "random" and m["training"]["steps"] == 12
     assert m["dataset"]["manifest"]["sets"] == ["DSK"]
     assert m["eval"]["validation_picks"]["val_n"] == 2
     assert store.verify(entry.name) == (True, "ok")
