@@ -41,6 +41,9 @@ def run(args) -> int:
     from copilot.gui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from copilot.gui.workers import install_main_thread_gc
+
+    install_main_thread_gc(app)  # Qt objects must never be collected from a worker thread
     app.setApplicationName("Magic Copilot")
     app.setOrganizationName("MagicCopilot")
     icon = Path(__file__).resolve().parents[2] / "assets" / "magic-copilot.png"

@@ -74,3 +74,62 @@ class UiBridge(QObject):
 
     def post(self, fn: Callable[[], None]) -> None:
         self.call.emit(fn)
+
+
+class MainThreadGC(QObject):
+    """Garbage collection on the UI thread only.
+
+    Python's cyclic GC runs in whichever thread happens to allocate. When that is a worker thread and the cycle holds
+    Qt wrappers created on the UI thread, Qt objects get destroyed from the wrong thread and the process can crash
+    (seen here as a segfault during a simulator draft). So automatic collection is switched off while the app runs
+    and this timer collects on the UI thread instead, using the same generation thresholds.
+    """
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 500):
+        import gc
+
+        from PySide6.QtCore import QTimer
+
+        super().__init__(parent)
+        self._gc = gc
+        self._threshold = gc.get_threshold()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.check)
+        self._timer.start(interval_ms)
+
+    @Slot()
+    def check(self) -> None:
+        c0, c1, c2 = self._gc.get_count()
+        t0, t1, t2 = self._threshold
+        if c0 > t0:
+            self._gc.collect(0)
+            if c1 > t1:
+                self._gc.collect(1)
+                if c2 > t2:
+                    self._gc.collect(2)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._gc.enable()
+
+
+_gc_guard: MainThreadGC | None = None
+
+
+def install_main_thread_gc(app) -> MainThreadGC:
+    """Once per QApplication: collect garbage on the UI thread only (see MainThreadGC)."""
+    global _gc_guard
+    if _gc_guard is None:
+        _gc_guard = MainThreadGC(app)
+    return _gc_guard
+
+
+def uninstall_main_thread_gc() -> None:
+    """Back to Python's automatic collection (after a final collection on this, the UI, thread)."""
+    global _gc_guard
+    if _gc_guard is not None:
+        guard, _gc_guard = _gc_guard, None
+        guard.stop()
+        guard._gc.collect()
+        guard.deleteLater()
