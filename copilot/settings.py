@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from copilot.fileio import atomic_write_text
 from copilot.paths import user_config_dir
 
 DEFAULT_OPENAI_MODEL = "gpt-4o"
@@ -51,15 +52,7 @@ class Settings:
         return s
 
     def save(self, path: Path | None = None) -> Path:
-        path = path or self.path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(self), fh, indent=2)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-        return path
+        return atomic_write_text(path or self.path(), json.dumps(asdict(self), indent=2), private=True)
 
     @property
     def has_openai_key(self) -> bool:

@@ -8,7 +8,6 @@ Rates are fractions (0.4512).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path

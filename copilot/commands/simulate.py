@@ -1,7 +1,6 @@
 """`copilot simulate`: offline 8-seat booster drafts (bots, or seven bots and you in the terminal)."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from copilot.backends import missing
 from copilot.commentary.guard import SentenceGuard
 from copilot.picking.engine import PickContext, Recommendation
 from copilot.picking.openai_engine import Endpoint
@@ -106,9 +107,7 @@ class Commentator:
     def available(self) -> tuple[bool, str]:
         if not self.enabled:
             return False, "commentary is turned off in Settings"
-        try:
-            import openai  # noqa: F401
-        except ImportError:
+        if missing("openai"):
             return False, "commentary needs the openai package: `pip install 'magic-copilot[openai]'`"
         problem = self.endpoint.problem()
         if problem:

@@ -6,10 +6,10 @@ data folders, log path) live in `copilot.settings`.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from copilot.fileio import atomic_write_text
 from copilot.paths import user_config_dir
 
 
@@ -38,8 +38,4 @@ class GuiState:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self) -> None:
-        path = self.path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(self.path(), json.dumps(asdict(self), indent=2))

@@ -6,6 +6,8 @@ it is the user's data. A corrupt file is moved aside (never silently overwritten
 """
 from __future__ import annotations
 
+from copilot.fileio import atomic_write_text
+
 import json
 import os
 import time
@@ -34,23 +36,7 @@ def default_state_file() -> Path:
 
 def write_private(path: Path, text: str) -> None:
     """Atomically replace `path` with `text`, mode 0600."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_text(path, text, private=True)
 
 
 def save_session(path: Path, saved: SavedSession) -> None:

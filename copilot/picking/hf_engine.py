@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from copilot.backends import missing
 from copilot.picking.engine import CardScore, EngineBase, PickContext, Recommendation
 
 
@@ -68,16 +69,10 @@ class HFEngine(EngineBase):
                 raise HFEngineError(f"{self.adapter_dir} has no adapter_config.json: not a PEFT adapter folder")
 
     def available(self) -> tuple[bool, str]:
-        try:
-            import torch  # noqa: F401
-            import transformers  # noqa: F401
-        except ImportError:
+        if missing("torch", "transformers"):
             return False, "torch/transformers are not installed: `pip install 'magic-copilot[train]'`"
-        if self.adapter_dir is not None:
-            try:
-                import peft  # noqa: F401
-            except ImportError:
-                return False, "an adapter needs peft: `pip install 'magic-copilot[train]'`"
+        if self.adapter_dir is not None and missing("peft"):
+            return False, "an adapter needs peft: `pip install 'magic-copilot[train]'`"
         try:
             self._check_dirs()
             from copilot.picking.prompts import get_format

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from copilot.backends import missing
 from copilot.picking.engine import CardScore, EngineBase, PickContext, Recommendation
 
 DEFAULT_MODEL = "gpt-4o"
@@ -163,9 +164,7 @@ class OpenAIEngine(EngineBase):
         return f"OpenAIEngine(host={self.endpoint.host!r}, model={self.endpoint.model!r})"
 
     def available(self) -> tuple[bool, str]:
-        try:
-            import openai  # noqa: F401
-        except ImportError:
+        if missing("openai"):
             return False, "the openai package is not installed: `pip install 'magic-copilot[openai]'`"
         problem = self.endpoint.problem()
         if problem:

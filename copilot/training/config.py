@@ -6,6 +6,8 @@ presets and command-line overrides into a `TrainConfig`, writes it, and launches
 """
 from __future__ import annotations
 
+from copilot.fileio import atomic_write_text
+
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
@@ -147,11 +149,7 @@ class TrainConfig:
         path = Path(path)
         if path.is_dir() or path.suffix != ".json":  # a run folder (existing or not) or a .json file
             path = path / CONFIG_NAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "TrainConfig":

@@ -4,12 +4,12 @@ Standard library only, so the dataset builder and the model store work without t
 """
 from __future__ import annotations
 
+from copilot.fileio import atomic_write_text as _atomic_write_text
+
 import hashlib
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 CHUNK = 1 << 20
 
@@ -44,25 +44,8 @@ def dump_json(obj) -> str:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and an atomic rename.
-
-    A reader sees the old file or the new one, never a half-written one (also on Windows: os.replace).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write `text` to `path` atomically (see copilot.fileio)."""
+    _atomic_write_text(path, text)
 
 
 def atomic_write_json(path: str | os.PathLike, obj) -> None:

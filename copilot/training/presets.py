@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from copilot.training.base_models import CATALOG, BaseModelSpec
+from copilot.training.base_models import BaseModelSpec
 from copilot.training.config import ALL_LINEAR, TrainConfig
 
 GIB = 1024 ** 3

@@ -13,6 +13,8 @@ Heavy imports (torch, transformers, peft, bitsandbytes) live inside functions.
 """
 from __future__ import annotations
 
+from copilot.fileio import atomic_write_text
+
 import json
 import math
 import os
@@ -49,12 +51,7 @@ def utcnow() -> str:
 
 
 def write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2))
 
 
 def write_status(run_dir: Path, **fields) -> dict:
@@ -584,9 +581,7 @@ def _truncate_metrics(run_dir: Path, step: int) -> int:
             keep.append(line)
         else:
             dropped += 1
-    tmp = path.with_name(".metrics.tmp")
-    tmp.write_text("".join(x + "\n" for x in keep), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(x + "\n" for x in keep))
     return dropped
 
 

@@ -1,8 +1,6 @@
 """The live panel driven by real Arena logs, headless (offscreen Qt)."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 pytest.importorskip("PySide6")
@@ -64,27 +62,15 @@ def test_disabled_detailed_logs_shows_how_to_enable_them(panel, qtbot, arena_log
     assert "Detailed Logs" in panel.warning_label.text()
 
 
-def test_ui_thread_stays_responsive_during_replay(panel, qtbot, arena_logs):
+def test_ui_thread_stays_responsive_during_replay(panel, qtbot, arena_logs, ui_heartbeat):
     """Heartbeat timer on the UI thread: the longest gap while a whole quick draft is replayed and ranked."""
-    from PySide6.QtCore import QTimer
-
-    gaps, last = [], [time.perf_counter()]
-
-    def beat():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(beat)
-    timer.start(10)
+    timer = ui_heartbeat.start()
     parts = [arena_logs / f"quick-draft-2026-ECL.part{i}.log" for i in (1, 2, 3)]
     panel.load_replay(parts, step=5)
     qtbot.waitUntil(lambda: bool(panel.timeline) and panel.recommendation is not None, timeout=90000)
     for i in range(6, 20):
         panel.slider.setValue(i)
         qtbot.wait(20)
-    timer.stop()
-    worst = max(gaps)
-    print(f"UI heartbeat: {len(gaps)} beats, worst gap {worst * 1000:.0f} ms")
+    worst = timer.stop()
+    print(f"UI heartbeat: {len(timer.gaps)} beats, worst gap {worst * 1000:.0f} ms")
     assert worst < 1.0, f"UI thread blocked for {worst:.2f} s"

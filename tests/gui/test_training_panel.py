@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 
@@ -103,24 +102,13 @@ def _drop_file(panel, path):
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
 def test_smoke_run_streams_loss_stops_and_resumes_without_blocking_the_ui(panel, qtbot, shared_data,
-                                                                         artifacts_dir):
-    from PySide6.QtCore import QTimer
-
+                                                                         artifacts_dir, ui_heartbeat):
     from copilot.training.trainer import checkpoint_dirs, read_status
 
     picks = shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
     if not picks.is_file():
         pytest.skip(f"{picks} missing")
-    gaps, last = [], [time.perf_counter()]
-
-    def beat():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    heart = QTimer()
-    heart.timeout.connect(beat)
-    heart.start(10)
+    heart = ui_heartbeat.start()
 
     # 1. a tiny real dataset, built in its own process after a file is dropped on the panel
     panel.max_drafts.setValue(4)
@@ -160,7 +148,6 @@ def test_smoke_run_streams_loss_stops_and_resumes_without_blocking_the_ui(panel,
     assert "resumed from step-" in panel.log_view.toPlainText()
     panel.stop()
     qtbot.waitUntil(lambda: panel.state == "stopped", timeout=180000)
-    heart.stop()
-    worst = max(gaps)
-    print(f"UI heartbeat during build + train + stop + resume: {len(gaps)} beats, worst gap {worst * 1000:.0f} ms")
+    worst = heart.stop()
+    print(f"UI heartbeat during build + train + stop + resume: {len(heart.gaps)} beats, worst gap {worst * 1000:.0f} ms")
     assert worst < 1.0, f"UI thread blocked for {worst:.2f} s"

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout,
                                QListWidget, QPushButton, QSizePolicy, QSlider, QSplitter, QTextEdit, QVBoxLayout,
                                QWidget)
 
@@ -17,6 +17,7 @@ from copilot.draft.state import ArenaState, DraftState
 from copilot.gui.theme import MANA
 from copilot.gui.widgets.card_text import color_key
 from copilot.gui.widgets.charts import BarChart
+from copilot.gui.widgets.labels import role_label
 from copilot.gui.widgets.pack_view import PackView
 from copilot.gui.workers import UiBridge, run_async
 
@@ -24,12 +25,7 @@ ENABLE_LOGS_HELP = ("Arena is not writing draft messages. In MTG Arena open Opti
                     "'Detailed Logs (Plugin Support)', then restart Arena.")
 
 
-def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
-    lbl = QLabel(text)
-    if role:
-        lbl.setProperty("role", role)
-    lbl.setWordWrap(wrap)
-    return lbl
+_label = role_label
 
 
 class LivePanel(QWidget):

@@ -22,14 +22,6 @@ SETS = ["DSK", "OTJ", "BLB", "FDN", "MKM", "TDM", "FIN", "SOS", "TMT", "MSH", "N
 BOT_ENGINES = ["ratings", "heuristic", "mlp", "gguf", "random"]
 
 
-def default_cards_file() -> Path | None:
-    from copilot.paths import shared_dir
-
-    d = shared_dir()
-    p = d / "data" / "cards" / "17lands_cards.csv.gz" if d else None
-    return p if p and p.exists() else None
-
-
 class SimulatorPanel(QWidget):
     draft_finished = Signal(object)  # DraftResult
 
@@ -157,10 +149,6 @@ class SimulatorPanel(QWidget):
             widget.setCurrentText(value)
         self.seed.setValue(seed)
         self.take_seat.setChecked(human)
-        cards_file = default_cards_file()
-        if cards_file is None:
-            self.status.setText("No card data: add a 17lands cards.csv in Models & settings -> Card data.")
-            return
         self.busy = True
         self._update_buttons()
         self.status.setText(f"Opening boosters for {set_code} (seed {seed})…")
@@ -171,8 +159,11 @@ class SimulatorPanel(QWidget):
             from copilot.draft.table import DraftTable
             from copilot.paths import shared_dir
 
+            catalog = self.ctx.catalog()  # the app's catalog, already loaded: no second read of the card files
+            if not len(catalog):
+                raise ValueError("no card data: add a 17lands cards.csv in Models & settings -> Card data")
             shared = shared_dir()
-            generator = make_generator(set_code, SetCards.from_file(cards_file), shared / "data" if shared else None)
+            generator = make_generator(set_code, SetCards.from_catalog(catalog), shared / "data" if shared else None)
             specs = (["human"] if human else []) + [engine] * (8 - int(human))
             seats, labels = build_seats(specs, set_code)
             table = DraftTable.deal(generator, seats, seed, set_code=set_code, draft_key=f"gui-{seed}")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGri
 from copilot.gui.theme import current_theme
 from copilot.gui.training_watch import (RunMetrics, TailReader, dataset_summary, format_duration, latest_run)
 from copilot.gui.widgets.charts import LineChart
+from copilot.gui.widgets.labels import role_label
 
 PICK_SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".gz")
 POLL_MS = 250
@@ -35,12 +36,8 @@ FROZEN_HELP = ("This desktop bundle does not include the training stack (torch, 
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = True) -> QLabel:
-    lbl = QLabel(text)
-    if role:
-        lbl.setProperty("role", role)
-    lbl.setWordWrap(wrap)
-    lbl.setTextInteractionFlags(Qt.TextSelectableByMouse)
-    return lbl
+    """Training texts wrap and can be selected (paths, messages to copy)."""
+    return role_label(text, role, wrap=wrap, selectable=True)
 
 
 def runs_dir() -> Path:
