@@ -94,6 +94,18 @@ def _fingerprint(path: Path, length: int) -> tuple[int, str] | None:
     return len(data), hashlib.sha1(data).hexdigest()
 
 
+def _identity_and_fingerprint(path: Path, length: int) -> tuple[tuple, tuple[int, str]] | None:
+    """The identity and the fingerprint of the file `path` names, both taken from one open handle (a rename
+    between a stat and an open must not mix two files)."""
+    try:
+        with open(path, "rb") as f:
+            ident = file_identity(os.fstat(f.fileno()))
+            data = f.read(length)
+    except OSError:
+        return None
+    return ident, (len(data), hashlib.sha1(data).hexdigest())
+
+
 def split_lines(buf: bytes) -> tuple[list[bytes], bytes]:
     """Complete lines (with their b"\\n") and the partial rest."""
     end = buf.rfind(b"\n")
@@ -225,8 +237,12 @@ class LogTailer:
                 return  # nothing changed since the last pass
             if st.st_size < self._offset + len(self._partial):
                 yield self._reset(st, "truncated", f"{self.path.name} shrank below what was read")
-            elif self._fp[0] and _fingerprint(self.path, self._fp[0]) != self._fp:
-                yield self._reset(st, "replaced", f"{self.path.name} has a new header at byte 0")
+            elif self._fp[0]:
+                seen = _identity_and_fingerprint(self.path, self._fp[0])
+                if seen is None or seen[0] != self._identity:
+                    return  # renamed since the stat above: the next pass handles the rotation
+                if seen[1] != self._fp:
+                    yield self._reset(st, "replaced", f"{self.path.name} has a new header at byte 0")
         yield from self._drain_file(self.path, None, final=False)
         st2 = _stat(self.path)
         if st2 is not None and file_identity(st2) == self._identity and st2.st_size == self._offset + len(
