@@ -154,7 +154,7 @@ def cli_idle(log: Path, use_watchdog: bool, seconds: float, cards: Path | None) 
 
 def catch_up(data: bytes, copies: int = 3) -> str:
     """Start-up catch-up of a big log: LiveSession.run_once vs a one-shot replay_paths of the same file."""
-    from copilot.arena.replay import replay_paths
+    from copilot.draft.replay import replay_paths
 
     with tempfile.TemporaryDirectory() as d:
         log = Path(d) / "Player.log"

@@ -23,7 +23,7 @@ def main() -> int:
     import torch
 
     from copilot.datasets.picks import context_from_row, iter_pick_rows
-    from copilot.training.mlp_engine import MLPEngine
+    from copilot.picking.mlp_engine import MLPEngine
 
     hist: dict[str, list] = {}
     ctxs = []

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from copilot.draft.boosters import SetCards, make_generator  # noqa: E402
-from copilot.draft.simulation import build_seats  # noqa: E402
-from copilot.draft.table import DraftTable  # noqa: E402
+from copilot.sim.boosters import SetCards, make_generator  # noqa: E402
+from copilot.sim.simulation import build_seats  # noqa: E402
+from copilot.sim.table import DraftTable  # noqa: E402
 from copilot.paths import shared_dir  # noqa: E402
 
 

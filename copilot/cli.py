@@ -48,5 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def gui_main(argv: list[str] | None = None) -> int:
+    """The `magic-copilot` entry point: `copilot gui` with the given arguments."""
+    return main(["gui", *(argv if argv is not None else sys.argv[1:])])
+
+
 if __name__ == "__main__":
     sys.exit(main())

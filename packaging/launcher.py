@@ -1,4 +1,4 @@
-"""Entry script of the desktop bundle: `copilot.gui.app:main`.
+"""Entry script of the desktop bundle: `copilot.cli:gui_main`.
 
 The frozen app has no Python interpreter to run `python -m ...`; the GUI starts its helper processes (dataset build,
 GPU check) as `sys.executable -m MODULE ...`, so the bundle's executable dispatches those itself.
@@ -21,7 +21,7 @@ def main() -> int:
             return cli_main(sys.argv[1:]) or 0
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         return 0
-    from copilot.gui.app import main as gui_main
+    from copilot.cli import gui_main
 
     return gui_main() or 0
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from copilot.picking.evaluate import evaluate, format_table, percentile, sample_drafts
+from copilot.datasets.evaluate import evaluate, format_table, percentile, sample_drafts
 from copilot.picking.heuristic_engine import HeuristicEngine
 from copilot.picking.random_engine import RandomEngine
 from copilot.picking.ratings_engine import RatingsEngine

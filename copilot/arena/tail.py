@@ -70,6 +70,7 @@ class TailLines:
 class TailReset:
     reason: str  # "rotated", "truncated", "replaced", "prev-caught-up"
     detail: str = ""
+    lost_lines: bool = False  # lines of the old log could not be read before it was replaced
 
 
 TailItem = TailLines | TailReset
@@ -213,14 +214,14 @@ class LogTailer:
         self._partial = b""
         self._last_stat = None
 
-    def _reset(self, st: os.stat_result | None, reason: str, detail: str) -> TailReset:
+    def _reset(self, st: os.stat_result | None, reason: str, detail: str, lost_lines: bool = False) -> TailReset:
         self.stats.resets[reason] = self.stats.resets.get(reason, 0) + 1
         self._identity = file_identity(st) if st is not None else None
         self._offset = 0
         self._fp = (0, "")
         self._partial = b""
         self._last_stat = None
-        return TailReset(reason, detail)
+        return TailReset(reason, detail, lost_lines)
 
     def _follow(self) -> Iterator[TailItem]:
         st = _stat(self.path)
@@ -265,7 +266,7 @@ class LogTailer:
         else:
             yield self._reset(new_st, "rotated",
                               f"{self.path.name} was replaced and the old file is not {self.prev_path.name}:"
-                              f" its last lines after byte {self._offset} are lost")
+                              f" its last lines after byte {self._offset} are lost", lost_lines=True)
 
     def _drain_file(self, path: Path, start: int | None, *, final: bool) -> Iterator[TailItem]:
         """Read `path` from `start` (None: the current offset + partial) to its end.

@@ -40,7 +40,8 @@ def _run(args: argparse.Namespace) -> int:
         print("error: --epochs must be at least 1", file=sys.stderr)
         return 2
     try:
-        from copilot.training.mlp import MLPConfig, train
+        from copilot.picking.mlp_model import MLPConfig
+        from copilot.training.mlp_train import train
     except ImportError as exc:  # pragma: no cover - depends on the installation
         print(f"error: train-baseline needs torch ({exc}); pip install magic-copilot[train]", file=sys.stderr)
         return 2

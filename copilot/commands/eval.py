@@ -69,7 +69,7 @@ def _catalog(extra: list[Path]):
 
 
 def run_eval(args) -> int:
-    from copilot.picking.evaluate import evaluate, format_table, stderr_progress
+    from copilot.datasets.evaluate import evaluate, format_table, stderr_progress
     from copilot.picking.registry import EngineUnavailable, create_engine
 
     if not args.picks.is_file():

@@ -61,7 +61,7 @@ def _main(args) -> int:
             return 2
         raise
     if args.activate and res.registered:
-        from copilot.training.store import ModelStore
+        from copilot.store.model_store import ModelStore
 
         ModelStore(Path(args.store) if args.store else None).activate(next(iter(res.registered.values())))
     summary = {"files": {k: str(v) for k, v in res.gguf.items()}, "registered": res.registered,

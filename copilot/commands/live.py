@@ -8,10 +8,15 @@ for every new pack.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
 import threading
 from pathlib import Path
+
+from copilot.draft.changes import DraftChanges, draft_changes
 
 
 def register(subparsers) -> None:
@@ -62,7 +67,7 @@ class Printer:
     def __init__(self, out, *, as_json: bool, names, recommend=None, top: int = 3):
         self.out, self.as_json, self.names, self.recommend, self.top = out, as_json, names, recommend, top
         self._lock = threading.Lock()
-        self._drafts: dict[int, dict] = {}  # index -> what was printed about that draft
+        self._drafts: dict[int, object] = {}  # index -> the DraftState last printed
 
     def emit(self, kind: str, text: str, /, **data) -> None:
         with self._lock:
@@ -78,20 +83,12 @@ class Printer:
     def baseline(self, state) -> None:
         """Drafts already known at start (saved state): one line each, then only changes are printed."""
         for i, d in enumerate(state.drafts):
-            self._drafts[i] = self._snapshot(d)
+            self._drafts[i] = d
             self.emit("known", f"[saved] {self._title(d)}: pool {len(d.pool)}"
                       + (", picking over" if d.complete else f", pack {d.pack_number} pick {d.pick_number}"),
                       index=i, **self._head(d), pool=list(d.pool))
             if i == state.active and d.awaiting_pick:
                 self._pack(i, d)  # the decision waiting when the app was closed
-
-    @staticmethod
-    def _snapshot(d) -> dict:
-        return {"head": (d.event_name, d.set_code, d.format, d.kind),
-                "picks": {(r.pack, r.pick) for r in d.picks if r.picked},
-                "pack": (d.pack_number, d.pick_number, tuple(d.current_pack or ())) if d.awaiting_pick else None,
-                "complete": d.complete, "deck": (tuple(d.deck.main), tuple(d.deck.side)) if d.deck else None,
-                "finished": d.finished, "pool": len(d.pool)}
 
     @staticmethod
     def _head(d) -> dict:
@@ -105,42 +102,43 @@ class Printer:
     def state(self, state) -> None:
         for i, d in enumerate(state.drafts):
             old = self._drafts.get(i)
-            new = self._snapshot(d)
-            if old == new:
-                continue
-            self._drafts[i] = new
-            self._changes(i, d, old or {"head": None, "picks": set(), "pack": None, "complete": False,
-                                         "deck": None, "finished": False, "pool": 0}, new,
-                          is_current=(i == state.active))
+            ch = draft_changes(old, d)
+            if ch.any:
+                self._drafts[i] = d
+                self._print_changes(i, d, old, ch, is_current=(i == state.active))
 
-    def _changes(self, i: int, d, old: dict, new: dict, is_current: bool) -> None:
-        if old["head"] != new["head"]:
+    def _print_changes(self, i: int, d, old, ch: DraftChanges, is_current: bool) -> None:
+        if ch.head:
             self.emit("draft", f"== {self._title(d)}", index=i, **self._head(d))
-        if d.kind == "sealed" and d.pool and new["pool"] != old["pool"]:
+        if d.kind == "sealed" and d.pool and ch.pool:
             self.emit("pool", f"   sealed pool ({len(d.pool)}): {self.names.many(d.pool)}", index=i,
-                          cards=list(d.pool), names=self.names.list(d.pool))
-        done = sorted((r for r in d.picks if r.picked), key=lambda r: (r.pack, r.pick))
+                      cards=list(d.pool), names=self.names.list(d.pool))
+        if ch.picks:
+            self._print_picks(i, d, old, is_current)
+        if ch.pack and d.awaiting_pick and is_current:
+            self._pack(i, d)
+        if ch.complete and d.complete and d.kind != "sealed":
+            self.emit("complete", f"   Draft complete: pool {len(d.pool)} cards", index=i, pool=list(d.pool))
+        if ch.deck and d.deck:
+            self.emit("deck", f"   Deck submitted: {len(d.deck.main)} main, {len(d.deck.side)} sideboard",
+                      index=i, main=list(d.deck.main), side=list(d.deck.side))
+        if ch.finished and d.finished:
+            self.emit("finished", f"   Event over: {d.wins or 0}-{d.losses or 0}", index=i, wins=d.wins,
+                      losses=d.losses)
+
+    def _print_picks(self, i: int, d, old, is_current: bool) -> None:
+        printed = {(r.pack, r.pick) for r in old.picks if r.picked} if old is not None else set()
+        on_table = (d.pack_number, d.pick_number) if d.awaiting_pick and is_current else None
         pool_after = 0
-        for r in done:
+        for r in sorted((r for r in d.picks if r.picked), key=lambda r: (r.pack, r.pick)):
             pool_after += len(r.picked)
-            if (r.pack, r.pick) in old["picks"]:
+            if (r.pack, r.pick) in printed:
                 continue
             shown = (f"\n      from ({len(r.pack_cards)}): {self.names.many(r.pack_cards)}"
-                     if r.pack_cards and (new["pack"] is None or not is_current or
-                                          (r.pack, r.pick) != new["pack"][:2]) else "")
+                     if r.pack_cards and (r.pack, r.pick) != on_table else "")
             self.emit("pick", f"   P{r.pack}p{r.pick} picked: {self.names.many(r.picked)}   (pool {pool_after})"
                       + shown, index=i, pack=r.pack, pick=r.pick, picked=list(r.picked),
                       names=self.names.list(r.picked), pack_cards=r.pack_cards, pool_size=pool_after)
-        if new["pack"] and new["pack"] != old["pack"] and is_current:
-            self._pack(i, d)
-        if new["complete"] and not old["complete"] and d.kind != "sealed":
-            self.emit("complete", f"   Draft complete: pool {len(d.pool)} cards", index=i, pool=list(d.pool))
-        if new["deck"] and new["deck"] != old["deck"]:
-            self.emit("deck", f"   Deck submitted: {len(d.deck.main)} main, {len(d.deck.side)} sideboard",
-                      index=i, main=list(d.deck.main), side=list(d.deck.side))
-        if new["finished"] and not old["finished"]:
-            self.emit("finished", f"   Event over: {d.wins or 0}-{d.losses or 0}", index=i, wins=d.wins,
-                      losses=d.losses)
 
     def _pack(self, i: int, d) -> None:
         cards = list(d.current_pack)
@@ -188,34 +186,25 @@ def _load_catalog(cards: list[str] | None, install_dir: Path | None):
 
 
 def _recommender(args, catalog, options: dict):
-    """A function draft -> (text, dict) using D1's registry, or (None, note) when it cannot be built."""
+    """A function draft -> (text, dict) through the one recommender, or (None, note) when it cannot be built."""
     if args.no_recommend:
         return None, None
     if catalog is None:
         return None, "no card data: recommendations need card names (pass --cards FILE)"
-    try:
-        from copilot.picking.context import context_from_draft
-        from copilot.picking.registry import fallback_chain, rank_with_fallback
-    except ImportError as exc:
-        return None, f"pick engines not available in this build ({exc}); showing the draft only"
-    try:
-        from copilot.picking.render import format_recommendation
-    except ImportError:  # pragma: no cover - render ships with the registry
-        format_recommendation = None
-    chain = fallback_chain(args.engine, {args.engine: options} if options else None)
-    if not chain:
+    from copilot.picking.recommender import Recommender
+    from copilot.picking.render import format_advice
+
+    recommender = Recommender(args.engine, catalog, {args.engine: options} if options else None)
+    if not recommender.chain():
         return None, f"no pick engine could be created (asked for {args.engine!r})"
 
     def recommend(draft):
-        ctx = context_from_draft(draft, catalog)
-        if ctx is None:
+        advice = recommender.advise(draft)
+        if advice is None:
             return None, None
-        rec = rank_with_fallback(chain, ctx)
-        text = format_recommendation(rec, top=args.top) if format_recommendation else \
-            "Pick: " + (rec.best.name if rec.best else "none")
-        data = rec.to_dict()
+        data = advice.to_dict()
         data["ranked"] = data["ranked"][: max(1, args.top)]
-        return text, data
+        return format_advice(advice, top=args.top), data
 
     return recommend, None
 
@@ -241,7 +230,59 @@ def _no_log(args) -> int:
     return 2
 
 
+STOP_GRACE_S = 1.5  # after Ctrl-C: time for the session to stop, save and print its summary
+
+
 def run(args: argparse.Namespace) -> int:
+    """Ctrl-C at any moment (start-up, catch-up, idle) ends the command within about STOP_GRACE_S, exit 0.
+
+    The work runs on a worker thread; the main thread only waits in short slices. A process-directed SIGINT may be
+    delivered to any thread, and CPython runs the Python handler only when the main thread next executes bytecode:
+    a main thread blocked in one long `Event.wait(3600)` (as before) slept through Ctrl-C whenever the kernel picked
+    the tailer or watchdog thread, which a loaded machine does often."""
+    stop = threading.Event()
+    outcome: dict = {}
+    worker = threading.Thread(target=_work, args=(args, stop, outcome), name="copilot-live", daemon=True)
+    with _sigint_sets(stop):
+        worker.start()
+        while worker.is_alive() and not stop.is_set():
+            worker.join(0.1)
+        if stop.is_set():
+            worker.join(STOP_GRACE_S)
+    if worker.is_alive():  # still loading (card data, a model): nothing to save yet, leave at once
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(0)
+    if "error" in outcome:
+        raise outcome["error"]
+    return 0 if stop.is_set() else outcome.get("rc", 1)
+
+
+@contextlib.contextmanager
+def _sigint_sets(stop: threading.Event):
+    """SIGINT sets `stop` instead of raising KeyboardInterrupt somewhere in the middle of the work."""
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    except ValueError:  # not the main thread (embedded use): keep Python's default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _work(args, stop: threading.Event, outcome: dict) -> None:
+    try:
+        outcome["rc"] = _follow(args, stop)
+    except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
+        outcome["error"] = exc
+
+
+def _follow(args, stop: threading.Event) -> int:
     from copilot.arena import locate
 
     options = _engine_options(args.engine_option)
@@ -255,6 +296,8 @@ def run(args: argparse.Namespace) -> int:
     log_path = locate.find_log(args.log) if args.log else locate.find_log()
     if log_path is None:
         return _no_log(args)
+    printer = Printer(sys.stdout, as_json=args.json, names=Names(None), top=args.top)
+    printer.emit("loading", f"Loading card data for {log_path.name}…", log=str(log_path))
     from copilot.live.session import LiveSession
 
     catalog, note = _load_catalog(args.cards, locate.install_dir_from_log(log_path))
@@ -262,10 +305,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"copilot live: {note}", file=sys.stderr)
         return 2
     recommend, rec_note = _recommender(args, catalog, options)
-    printer = Printer(sys.stdout, as_json=args.json, names=Names(catalog), recommend=recommend, top=args.top)
+    printer.names, printer.recommend = Names(catalog), recommend
     for n in (note, rec_note):
         if n:
             printer.emit("note", f"note: {n}", text=n)
+    if stop.is_set():
+        return 0
     session = LiveSession(log_path, include_prev=not args.no_prev, persist=not args.no_save,
                           resume=not args.fresh, on_warning=printer.warning,
                           poll_interval=max(0.05, args.interval), use_watchdog=not args.poll)
@@ -276,14 +321,10 @@ def run(args: argparse.Namespace) -> int:
         _summary(printer, session, state)
         return 0
     _start_banner(printer, session, log_path, following=True)
-    session.start()
-    printer.emit("mode", f"(watching with {session.info.mode}; Ctrl-C to stop)", mode=session.info.mode)
-    stop = threading.Event()
     try:
-        while not stop.wait(3600):
-            pass
-    except KeyboardInterrupt:
-        pass
+        session.start()
+        printer.emit("mode", f"(watching with {session.info.mode}; Ctrl-C to stop)", mode=session.info.mode)
+        stop.wait()
     finally:
         session.stop()
     _summary(printer, session, session.state)

@@ -52,7 +52,7 @@ def register(subparsers) -> None:
 
 
 def _store(args):
-    from copilot.training.store import ModelStore
+    from copilot.store.model_store import ModelStore
 
     return ModelStore(getattr(args, "store", None))
 
@@ -96,7 +96,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from copilot.training.store import StoreError
+    from copilot.store.model_store import StoreError
 
     store = _store(args)
     try:
@@ -110,7 +110,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _activate(args: argparse.Namespace) -> int:
-    from copilot.training.store import StoreError
+    from copilot.store.model_store import StoreError
 
     try:
         entry = _store(args).activate(args.name)
@@ -121,7 +121,7 @@ def _activate(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from copilot.training.store import StoreError
+    from copilot.store.model_store import StoreError
 
     try:
         entry = _store(args).remove(args.name, force=args.force)
@@ -132,7 +132,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from copilot.training.store import StoreError
+    from copilot.store.model_store import StoreError
 
     manifest = {"prompt_format": args.prompt_format, "base_model": args.base_model,
                 "quantization": args.quantization, "source": "added by hand (copilot models add)"}
@@ -146,7 +146,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from copilot.training.store import StoreError
+    from copilot.store.model_store import StoreError
 
     try:
         ok, msg = _store(args).verify(args.name)

@@ -206,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return 2
     from copilot.arena.parser import ArenaLogParser
-    from copilot.arena.replay import replay_paths
+    from copilot.draft.replay import replay_paths
 
     parser = ArenaLogParser()
     try:

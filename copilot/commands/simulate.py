@@ -66,16 +66,16 @@ def terminal_human(out=sys.stderr, inp=None):
 
 
 def _colour_line(cards) -> str:
-    from copilot.draft.simstats import card_pool_stats
+    from copilot.sim.simstats import card_pool_stats
 
     s = card_pool_stats(cards)
     return " ".join(f"{c}{n}" for c, n in s.counts.items() if n)
 
 
 def run(args) -> int:
-    from copilot.draft.boosters import SetCards, make_generator
-    from copilot.draft.simstats import colour_map, format_table, human_pools, summarize
-    from copilot.draft.simulation import build_seats, run_simulation
+    from copilot.sim.boosters import SetCards, make_generator
+    from copilot.sim.simstats import colour_map, format_table, human_pools, summarize
+    from copilot.sim.simulation import build_seats, run_simulation
 
     set_code = args.set_code.upper()
     shared_data = _shared_data()

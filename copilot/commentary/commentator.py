@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Callable, Iterator
 
 from copilot.backends import missing
@@ -29,14 +30,20 @@ SYSTEM = (
 )
 
 
+class NoticeKind(str, Enum):
+    DISABLED = "disabled"  # no endpoint, no key, or nothing to explain
+    ERROR = "error"  # the endpoint failed
+    TRIMMED = "trimmed"  # the guard removed sentences that argued for another card
+
+
 class CommentaryNotice(str):
-    """A final chunk that is not commentary: kind is "disabled", "error" or "trimmed"."""
+    """A final chunk that is not commentary, with its kind."""
 
-    kind: str = "error"
+    kind: NoticeKind = NoticeKind.ERROR
 
-    def __new__(cls, text: str, kind: str = "error"):
+    def __new__(cls, text: str, kind: NoticeKind = NoticeKind.ERROR):
         obj = super().__new__(cls, text)
-        obj.kind = kind
+        obj.kind = NoticeKind(kind)
         return obj
 
 
@@ -51,7 +58,7 @@ class CommentaryResult:
 
     @property
     def ok(self) -> bool:
-        return self.notice is None or self.notice.kind == "trimmed"
+        return self.notice is None or self.notice.kind is NoticeKind.TRIMMED
 
 
 class CommentaryJob:
@@ -147,12 +154,12 @@ class Commentator:
     def _stream(self, ctx, rec, res: CommentaryResult, start: float, cancel) -> Iterator[str]:
         ok, why = self.available()
         if not ok:
-            res.notice = CommentaryNotice(why[:1].upper() + why[1:] + ".", kind="disabled")
+            res.notice = CommentaryNotice(why[:1].upper() + why[1:] + ".", kind=NoticeKind.DISABLED)
             yield res.notice
             return
         if rec is None or rec.best is None:
             why = f": {rec.error}" if rec is not None and rec.error else ""
-            res.notice = CommentaryNotice(f"No pick to explain{why}.", kind="disabled")
+            res.notice = CommentaryNotice(f"No pick to explain{why}.", kind=NoticeKind.DISABLED)
             yield res.notice
             return
         ep = self.endpoint
@@ -198,7 +205,7 @@ class Commentator:
             n = len(guard.removed)
             res.notice = CommentaryNotice(
                 f"(Removed {n} sentence{'s' if n > 1 else ''} that argued for another card: {cards}. "
-                f"The pick stays {pick}.)", kind="trimmed")
+                f"The pick stays {pick}.)", kind=NoticeKind.TRIMMED)
             yield res.notice
         elif not res.text and not (cancel is not None and cancel.is_set()):
             res.notice = CommentaryNotice(f"{ep.host} returned an empty commentary.")

@@ -69,24 +69,6 @@ class DeckSuggestion:
                 "sideboard": [c.name for c in self.sideboard]}
 
 
-def engine_scores(engine, pool: Sequence[Card], set_code: str | None = None) -> dict[str, float] | None:
-    """Scores for the deck builder: the engine ranks the whole pool as if it were one pack with nothing picked
-    yet (so a ratings engine gives plain card quality). None when the engine fails."""
-    from copilot.picking.engine import PickContext, safe_rank
-
-    if engine is None or not pool:
-        return None
-    ctx = PickContext(pack=tuple(pool), pool=(), pack_number=1, pick_number=1, set_code=set_code,
-                      picks_per_pack=len(pool), draft_key=None)
-    rec = safe_rank(engine, ctx)
-    if not rec.ok:
-        return None
-    out: dict[str, float] = {}
-    for cs in rec.ranked:
-        out.setdefault(cs.card.key, float(cs.score))
-    return out
-
-
 def _pips(card: Card) -> Counter:
     if card.mana_cost:
         return Counter(ch for ch in card.mana_cost.upper() if ch in COLOR_ORDER)

@@ -1,15 +1,17 @@
 """Step-by-step replay of saved logs: the state after each change a drafter would notice.
 
-A step is recorded whenever the active draft shows a new pack, records a pick, changes its pool or deck, or a
-different event becomes active. Used by the GUI's replay slider and by tests; pure core, no Qt.
+A step is recorded whenever `changes()` says the active draft changed (a new pack, a pick, the pool, the deck,
+progress, or another event became active). The states come from the one replay (`copilot.draft.replay`), so the
+last step is exactly the state `copilot replay` ends with. Used by the GUI's replay slider and by tests; no Qt.
 """
 from __future__ import annotations
 
-import copy
+import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable
 
+from copilot.draft.changes import changes
+from copilot.draft.replay import Transition, iter_line_states, iter_states
 from copilot.draft.state import ArenaState, DraftState
 
 
@@ -19,20 +21,13 @@ class TimelineStep:
     state: ArenaState
 
 
-def _fingerprint(state: ArenaState) -> tuple:
-    d = state.current
-    if d is None:
-        return (state.active, len(state.drafts), state.detailed_logs)
-    return (state.active, d.event_name, d.pack_number, d.pick_number, tuple(d.current_pack or ()), len(d.picks),
-            len(d.pool), d.deck is not None and (len(d.deck.main), len(d.deck.side)), d.complete, d.finished)
-
-
 def describe(draft: DraftState | None) -> str:
     if draft is None:
         return "no draft"
     event = draft.event_name or "unknown event"
     if draft.kind == "sealed":
-        return f"{event}: sealed pool of {len(draft.pool)}"
+        tail = f", deck {len(draft.deck.main)} cards" if draft.deck else ""
+        return f"{event}: sealed pool of {len(draft.pool)}{tail}"
     if draft.complete:
         tail = f", deck {len(draft.deck.main)} cards" if draft.deck else ""
         return f"{event}: draft complete, pool {len(draft.pool)}{tail}"
@@ -44,36 +39,24 @@ def describe(draft: DraftState | None) -> str:
     return f"{event}: joined"
 
 
-def timeline_from_lines(lines: Iterable[str]) -> list[TimelineStep]:
-    from copilot.arena.parser import ArenaLogParser
-    from copilot.draft.reducer import reduce
-
-    parser = ArenaLogParser()
-    state = ArenaState()
+def timeline(transitions: Iterable[Transition]) -> list[TimelineStep]:
     steps: list[TimelineStep] = []
-    last = None
-
-    def consume(events) -> None:
-        nonlocal state, last
-        for event in events:
-            state = reduce(state, event)
-            fp = _fingerprint(state)
-            if fp != last and state.current is not None:
-                last = fp
-                steps.append(TimelineStep(describe(state.current), copy.deepcopy(state)))
-
-    for line in lines:
-        consume(parser.feed(line))
-    consume(parser.flush())
-    if not steps or _fingerprint(steps[-1].state) != _fingerprint(state) or steps[-1].state.warnings != state.warnings:
-        steps.append(TimelineStep(describe(state.current), copy.deepcopy(state)))
+    final = ArenaState()
+    for t in transitions:
+        final = t.after
+        shown = steps[-1].state if steps else None
+        if final.current is not None and changes(shown, final).draft:
+            steps.append(TimelineStep(describe(final.current), final))
+    if not steps:
+        steps.append(TimelineStep(describe(final.current), final))
+    elif steps[-1].state is not final:  # later changes nobody would see as a step: the last step ends on them
+        steps[-1] = TimelineStep(describe(final.current), final)
     return steps
 
 
-def timeline_from_paths(paths: Iterable[Path | str]) -> list[TimelineStep]:
-    def lines():
-        for path in paths:
-            with open(path, "r", encoding="utf-8", errors="replace", newline="") as fh:
-                yield from fh
+def timeline_from_paths(paths: Iterable[str | os.PathLike]) -> list[TimelineStep]:
+    return timeline(iter_states(paths))
 
-    return timeline_from_lines(lines())
+
+def timeline_from_lines(lines: Iterable[str]) -> list[TimelineStep]:
+    return timeline(iter_line_states(lines))

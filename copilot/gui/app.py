@@ -6,12 +6,6 @@ import time
 from pathlib import Path
 
 
-def main(argv: list[str] | None = None) -> int:
-    from copilot.cli import main as cli_main
-
-    return cli_main(["gui", *(argv if argv is not None else sys.argv[1:])])
-
-
 def settle(app, timeout_s: float = 60.0, quiet_rounds: int = 5) -> None:
     """Process events until background work is done and nothing new arrives (used for screenshots and tests)."""
     from PySide6.QtCore import QThreadPool
@@ -54,9 +48,7 @@ def run(args) -> int:
     gui = GuiState.load()
     if args.theme:
         gui.theme = args.theme
-    if args.engine:
-        gui.engine = args.engine
-    ctx = AppContext(gui=gui, card_files=[Path(p) for p in (args.cards or [])])
+    ctx = AppContext(gui=gui, card_files=[Path(p) for p in (args.cards or [])], engine_override=args.engine)
     apply_theme(app, gui.theme)
     # The card catalog loads once, here, before the window is interactive: unpickling it holds the GIL for most
     # of a second, which would freeze the UI if it happened on a worker thread later.

@@ -1,4 +1,4 @@
-"""What the panels share: settings, the card catalog (loaded once, off the UI thread) and engines by name."""
+"""What the panels share: settings, the card catalog (loaded once, off the UI thread) and the recommender."""
 from __future__ import annotations
 
 import threading
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot.gui.gui_state import GuiState
+from copilot.settings import Settings
 
 
 @dataclass
@@ -13,9 +14,16 @@ class AppContext:
     gui: GuiState = field(default_factory=GuiState)
     card_files: list[Path] = field(default_factory=list)
     install_dir: str | None = None
+    settings: Settings = field(default_factory=Settings.load)
+    engine_override: str | None = None  # `copilot gui --engine NAME`: this session only, never saved
     _catalog: object = None
-    _engines: dict = field(default_factory=dict)
+    _recommenders: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def engine_name(self) -> str:
+        """The engine the live panel ranks with: the one setting (Settings.default_engine) unless overridden."""
+        return self.engine_override or self.settings.default_engine or "ratings"
 
     def catalog(self):
         """The CardCatalog (blocking the first time: call from a worker thread)."""
@@ -31,27 +39,19 @@ class AppContext:
         """The catalog if it is loaded already, else None (never blocks: safe on the UI thread)."""
         return self._catalog
 
-    def engine(self, name: str, options: dict | None = None):
-        """A cached engine instance by name (created in the calling thread)."""
-        key = (name, tuple(sorted((options or {}).items())))
+    def recommender(self, engine: str | None = None):
+        """The recommender for an engine (default: `engine_name`), with its fallback chain; kept between calls.
+        Blocking the first time (catalog, engine creation): call from a worker thread."""
+        from copilot.picking.recommender import Recommender
+
+        name = engine or self.engine_name
+        catalog = self.catalog()
         with self._lock:
-            if key not in self._engines:
-                from copilot.picking.registry import create_engine
+            if name not in self._recommenders:
+                self._recommenders[name] = Recommender(name, catalog)
+            return self._recommenders[name]
 
-                self._engines[key] = create_engine(name, dict(options or {}))
-            return self._engines[key]
-
-    def rank(self, engine_name: str, ctx):
-        """Rank with the chosen engine, falling back so the live path always answers."""
-        from copilot.picking.registry import FALLBACK_ORDER, rank_with_fallback
-
-        engines, unavailable = [], []
-        for name in [engine_name] + [n for n in FALLBACK_ORDER if n != engine_name]:
-            try:
-                engines.append(self.engine(name))
-            except Exception as exc:  # noqa: BLE001 - an engine that cannot be created is skipped, and said
-                unavailable.append(f"{name} unavailable: {exc}")
-        rec = rank_with_fallback(engines, ctx)
-        if unavailable:
-            rec.note = "; ".join(unavailable + ([rec.note] if rec.note else []))
-        return rec
+    def forget_engines(self) -> None:
+        """Drop the kept engines (after the settings changed), so the next ranking creates them anew."""
+        with self._lock:
+            self._recommenders.clear()

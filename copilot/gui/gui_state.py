@@ -21,7 +21,6 @@ class GuiState:
     window_state: str = ""  # base64 of QMainWindow.saveState()
     compact: bool = False
     commentary: bool = True
-    engine: str = "ratings"
     recent_logs: list[str] = field(default_factory=list)
 
     @classmethod

@@ -28,7 +28,7 @@ def _gpu() -> int:
 
 def _evaluate(gguf: Path, prompt_format: str, val_picks: Path, limit: int) -> dict:
     from copilot.cards.catalog import default_catalog
-    from copilot.picking.evaluate import evaluate
+    from copilot.datasets.evaluate import evaluate
     from copilot.picking.registry import create_engine
 
     engine = create_engine("gguf", {"model": str(gguf), "format": prompt_format})
@@ -49,7 +49,7 @@ def _evaluate(gguf: Path, prompt_format: str, val_picks: Path, limit: int) -> di
 def _export(args) -> int:
     from copilot.training.config import TrainConfig
     from copilot.training.export import ExportError, export_run
-    from copilot.training.store import ModelStore
+    from copilot.store.model_store import ModelStore
 
     run = Path(args.run_dir).resolve()
     t0 = time.perf_counter()

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 from copilot.arena import locate
-from copilot.arena.parser import ArenaLogParser
 from copilot.arena.tail import LogTailer, TailLines, TailPosition, TailReset
-from copilot.draft.reducer import reduce
+from copilot.draft.replay import Replay
 from copilot.draft.state import ArenaState
 from copilot.live.persist import CorruptStateFile, SavedSession, default_state_file, load_session, save_session
 
@@ -46,19 +45,17 @@ class LiveSession:
                  state_file: Path | str | None = None, persist: bool = True, resume: bool = True,
                  on_state: Callable[[ArenaState], None] | None = None,
                  on_warning: Callable[[str], None] | None = None,
-                 on_event: Callable[[object, ArenaState], None] | None = None,
                  poll_interval: float = 0.5, idle_flush_s: float = 0.1, use_watchdog: bool = True,
                  save_interval_s: float = 2.0):
         self.log_path = Path(log_path) if log_path else None
         self.include_prev = include_prev
         self.state_file = Path(state_file) if state_file else default_state_file()
         self.persist, self.resume = persist, resume
-        self.on_state, self.on_warning, self.on_event = on_state, on_warning, on_event
+        self.on_state, self.on_warning = on_state, on_warning
         self.poll_interval, self.idle_flush_s, self.use_watchdog = poll_interval, idle_flush_s, use_watchdog
         self.save_interval_s = save_interval_s
-        self.parser = ArenaLogParser()
+        self.replay = Replay()  # the parser and the state, as in a one-shot replay
         self.info = SessionInfo()
-        self._state = ArenaState()
         self._published: ArenaState | None = None
         self._warned: set[str] = set()
         self._pos: TailPosition | None = None
@@ -81,10 +78,14 @@ class LiveSession:
     # ------------------------------------------------------------------ public
 
     @property
+    def parser(self):
+        return self.replay.parser
+
+    @property
     def state(self) -> ArenaState:
         """The latest state (treat as read-only: the reducer never mutates it, it replaces it)."""
         with self._lock:
-            return self._state
+            return self.replay.state
 
     @property
     def position(self) -> TailPosition | None:
@@ -167,7 +168,7 @@ class LiveSession:
         if saved is None:
             return None
         with self._lock:
-            self._state = saved.state
+            self.replay.state = saved.state
         same_log = saved.log_path is not None and Path(saved.log_path) == self.log_path
         self.info.resumed = "offset" if same_log and saved.position and saved.position.identity else "state"
         return saved.position if same_log else None
@@ -186,37 +187,31 @@ class LiveSession:
         with self._lock:
             if isinstance(item, TailLines):
                 for line in item.lines:
-                    self._apply(self.parser.feed(line))
+                    self._apply(self.replay.feed(line))
                 if item.source == str(self.log_path):
                     self._pos = item.position
             else:
                 # a file boundary: close the entry the parser holds, as a one-shot replay does between files
-                self._apply(self.parser.flush())
+                self._apply(self.replay.end_of_file())
                 self.info.resets.append(item.reason)
                 if self._tailer is not None:
                     self._pos = self._tailer.position
-                if "lost" in item.detail:
+                if item.lost_lines:
                     self._warn(f"MTG Arena restarted and {item.detail}.")
             self._publish()
 
     def _idle(self, force_save: bool = False) -> None:
         with self._lock:
-            self._apply(self.parser.flush())
+            self._apply(self.replay.end_of_file())
             self._publish()
             if self.persist and (force_save or time.monotonic() - self._last_save >= self.save_interval_s):
                 self._save()
 
-    def _apply(self, events) -> None:
-        for ev in events:
-            new = reduce(self._state, ev)
-            if new is not self._state:
-                self._version += 1
-            self._state = new
-            if self.on_event is not None:
-                self._safe(self.on_event, ev, new)
+    def _apply(self, transitions) -> None:
+        self._version += len(transitions)
 
     def _publish(self) -> None:
-        st = self._state
+        st = self.replay.state
         if st is self._published:
             return
         self._published = st
@@ -231,7 +226,7 @@ class LiveSession:
         if sig == self._saved_sig:
             return
         try:
-            save_session(self.state_file, SavedSession(self._state, pos, str(self.log_path), time.time()))
+            save_session(self.state_file, SavedSession(self.replay.state, pos, str(self.log_path), time.time()))
         except OSError as e:
             self._warn(f"could not save the live state to {self.state_file}: {e}")
             return

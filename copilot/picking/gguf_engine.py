@@ -106,7 +106,7 @@ class GGUFEngine(EngineBase):
             res = (self._model_opt, self._format_opt, self._model_opt.name)
         else:
             try:
-                from copilot.training.store import ModelStore
+                from copilot.store.model_store import ModelStore
             except ImportError as exc:
                 raise EngineError(f"no model configured and the model store cannot be read ({exc}); pass a "
                                   f"GGUF file with --model") from None

@@ -22,7 +22,7 @@ ENGINES: dict[str, str] = {
     "gguf": "copilot.picking.gguf_engine:GGUFEngine",
     "hf": "copilot.picking.hf_engine:HFEngine",
     "openai": "copilot.picking.openai_engine:OpenAIEngine",
-    "mlp": "copilot.training.mlp_engine:MLPEngine",
+    "mlp": "copilot.picking.mlp_engine:MLPEngine",
 }
 DESCRIPTIONS: dict[str, str] = {
     "ratings": "17lands GIH win rate + colour commitment",

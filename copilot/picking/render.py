@@ -32,3 +32,14 @@ def format_recommendation(rec: Recommendation, top: int = 3) -> str:
     if rec.note:
         lines.append(f"  note: {rec.note}")
     return "\n".join(lines)
+
+
+def format_advice(advice, top: int = 3) -> str:
+    """format_recommendation, with the best pairs first when the event takes two cards (Pick-Two)."""
+    text = format_recommendation(advice.recommendation, top=top)
+    if not advice.pairs:
+        return text
+    best = advice.pairs[0]
+    lines = [f"Take two: {best.first.card.name} + {best.second.card.name}"]
+    lines += [f"  or {p.first.card.name} + {p.second.card.name}" for p in advice.pairs[1:max(1, top)]]
+    return "\n".join(lines) + "\n" + text

@@ -32,7 +32,7 @@ from typing import Callable
 
 from copilot.draft.state import SIGNAL_WINDOW
 from copilot.training.filters import FilterSpec
-from copilot.training.manifest import atomic_write_json, sha256_file, tool_info, utc_now
+from copilot.fileio import atomic_write_json, sha256_file, tool_info, utc_now
 from copilot.training.reader import ReadReport, read_rows
 from copilot.training.split import CountSplit, FracSplit
 

@@ -382,7 +382,7 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
         m = dict(manifest, quantization=quant, validation=v, name=f"{name}-{quant.lower()}")
         (dst.with_suffix(".manifest.json")).write_text(json.dumps(m, indent=2))
         if register:
-            from copilot.training.store import ModelStore
+            from copilot.store.model_store import ModelStore
 
             store = ModelStore(store_root)
             entry = store.register(dst, m, name=f"{name}-{quant.lower().replace('_', '-')}")

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from copilot.arena.parser import ArenaLogParser
-from copilot.arena.replay import iter_file_lines, replay_lines, replay_paths
+from copilot.draft.replay import iter_file_lines, replay_lines, replay_paths
 from copilot.draft.reducer import DETAILED_LOGS_WARNING, reduce
 from copilot.draft.state import ArenaState
 

@@ -12,7 +12,7 @@ from copilot.arena.events import (CourseUpdated, CoursesListed, DeckSubmitted, E
                                   PoolSnapshot)
 from copilot.arena.framing import install_dir_from_mono
 from copilot.arena.parser import ArenaLogParser
-from copilot.arena.replay import replay_lines
+from copilot.draft.replay import replay_lines
 
 P = "[UnityCrossThreadLogger]"
 ECL_PICK = (P + '==> EventPlayerDraftMakePick {"id":"2ddb2417-0ad8-4d97-b47d-7f9dc0c74a09","request":"{\\"DraftId\\":'

@@ -6,7 +6,7 @@ import copy
 from copilot.arena.events import (CourseInfo, CourseUpdated, DeckInfo, DeckSubmitted, EventJoined, PackShown,
                                   PickMade, PoolSnapshot, PrizeClaimed)
 from copilot.arena.parser import ArenaLogParser
-from copilot.arena.replay import iter_file_lines
+from copilot.draft.replay import iter_file_lines
 from copilot.draft.reducer import reduce
 from copilot.draft.state import ArenaState
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copilot.arena.parser import ArenaLogParser
-from copilot.arena.replay import iter_file_lines
+from copilot.draft.replay import iter_file_lines
 from copilot.draft.reducer import reduce
 from copilot.draft.state import ArenaState
 

@@ -5,7 +5,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from copilot.draft.boosters import SetCards
+from copilot.sim.boosters import SetCards
 
 
 @lru_cache(maxsize=2)

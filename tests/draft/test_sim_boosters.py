@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from _simhelpers import set_cards
-from copilot.draft.boosters import (DraftBoosterCollation, MeasuredCollation, SheetCollation, make_generator,
+from copilot.sim.boosters import (DraftBoosterCollation, MeasuredCollation, SheetCollation, make_generator,
                                     read_17lands_cards)
 
 N = 3000

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from _simhelpers import set_cards
-from copilot.draft.boosters import make_generator
-from copilot.draft.simulation import build_seats
-from copilot.draft.table import DraftTable
+from copilot.sim.boosters import make_generator
+from copilot.sim.simulation import build_seats
+from copilot.sim.table import DraftTable
 
 
 @pytest.mark.slow

@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _simhelpers import check_draft_invariants, set_cards
-from copilot.draft.boosters import make_generator
-from copilot.draft.personality import PersonalityEngine, parse_seat
-from copilot.draft.simstats import card_pool_stats
-from copilot.draft.table import DraftTable, HumanSeat
+from copilot.sim.boosters import make_generator
+from copilot.picking.personality import PersonalityEngine, parse_seat
+from copilot.sim.simstats import card_pool_stats
+from copilot.sim.table import DraftTable, HumanSeat
 from copilot.picking.random_engine import RandomEngine
 
 _GENS = {}
@@ -72,7 +72,7 @@ def test_personalities_prefer_colour_and_rares_first(shared_data):
 
 
 def test_identical_specs_share_one_engine_unless_share_0():
-    from copilot.draft.simulation import build_seats
+    from copilot.sim.simulation import build_seats
 
     seats, labels = build_seats(["random", "random", "random:seed=2", "random:share=0", "random:share=0",
                                  "random:prefer=G", "random:prefer=G", "human"], "DSK")

@@ -6,10 +6,10 @@ from collections import Counter
 
 from _simhelpers import set_cards
 from copilot.cards.model import Card
-from copilot.draft.boosters import make_generator
+from copilot.sim.boosters import make_generator
 from copilot.draft.deckbuild import suggest_deck
-from copilot.draft.simstats import MONO_THRESHOLD, draft_stats, pool_stats, summarize
-from copilot.draft.table import DraftTable
+from copilot.sim.simstats import MONO_THRESHOLD, draft_stats, pool_stats, summarize
+from copilot.sim.table import DraftTable
 from copilot.picking.random_engine import RandomEngine
 
 
@@ -79,7 +79,7 @@ def test_deck_uses_engine_scores_and_collector_numbers():
 
 
 def test_deck_is_built_from_the_engines_scores(shared_data):
-    from copilot.draft.deckbuild import engine_scores
+    from copilot.picking.pool_scores import engine_scores
 
     result = _drafted_pools(shared_data, seed=3)
     engine = RandomEngine(seed=9)

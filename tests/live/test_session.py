@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.arena.replay import replay_paths
+from copilot.draft.replay import replay_paths
 from copilot.live.persist import load_session
 from copilot.live.session import LiveSession
 from .writer import FakeArena, cut_after, line_cut, wait_until, write_files

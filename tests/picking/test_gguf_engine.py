@@ -54,7 +54,7 @@ def test_unavailable_reasons(tmp_path, monkeypatch, smollm_gguf):
 
 def test_uses_active_model_and_its_format(tmp_path, monkeypatch, smollm_gguf):
     from copilot.picking.gguf_engine import GGUFEngine
-    from copilot.training.store import ModelStore
+    from copilot.store.model_store import ModelStore
 
     monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
     store = ModelStore()

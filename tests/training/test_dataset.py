@@ -13,7 +13,7 @@ from copilot.cli import main as cli_main
 from copilot.training import dataset as ds
 from copilot.training.dataset import DatasetConfig, DatasetError, build_dataset, iter_examples, load_manifest
 from copilot.training.filters import FilterSpec
-from copilot.training.manifest import sha256_bytes, sha256_file
+from copilot.fileio import sha256_bytes, sha256_file
 from copilot.training.reader import ReadReport, read_rows
 from copilot.training.split import draft_hash
 

@@ -33,7 +33,7 @@ def test_export_q8_0_loads_in_llama_cpp_and_matches_the_pytorch_scores(trained_s
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from copilot.training.export import export_run
-    from copilot.training.store import ModelStore
+    from copilot.store.model_store import ModelStore
     from copilot.training.trainer import ChatEncoder, score_candidates
 
     store_root = tmp_path / "store"

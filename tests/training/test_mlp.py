@@ -14,9 +14,9 @@ from copilot.cli import main as cli_main  # noqa: E402
 from copilot.datasets.picks import context_from_row, iter_pick_rows  # noqa: E402
 from copilot.picking.engine import PickContext  # noqa: E402
 from copilot.training.dataset import DatasetConfig, build_dataset  # noqa: E402
-from copilot.training.manifest import sha256_file  # noqa: E402
-from copilot.training.mlp import MODEL_KIND, load, read_sidecar  # noqa: E402
-from copilot.training.mlp_engine import MLPEngine  # noqa: E402
+from copilot.fileio import sha256_file  # noqa: E402
+from copilot.picking.mlp_model import MODEL_KIND, load, read_sidecar  # noqa: E402
+from copilot.picking.mlp_engine import MLPEngine  # noqa: E402
 
 JSONL_NAME = "dsk_picks.dev.jsonl.gz"
 
@@ -102,7 +102,8 @@ def test_unknown_cards_and_registry(trained):
 
 
 def test_training_is_deterministic_for_a_seed(trained, tmp_path):
-    from copilot.training.mlp import MLPConfig, train
+    from copilot.picking.mlp_model import MLPConfig
+    from copilot.training.mlp_train import train
 
     ds, _ = trained
     cfg = MLPConfig(emb_dim=8, hidden=16, epochs=1, batch_size=512, seed=3)

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from copilot.cli import main as cli_main
-from copilot.training.manifest import sha256_file
-from copilot.training.store import ModelStore, StoreError, UnknownModelError
+from copilot.fileio import sha256_file
+from copilot.store.model_store import ModelStore, StoreError, UnknownModelError
 
 MANIFEST = {"prompt_format": "v1", "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct", "quantization": "Q4_1",
             "dataset": {"set_codes": ["DSK"], "examples": {"train": 10, "val": 2}}}

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QGridLayout, QGro
                                QWidget)
 
 from copilot.cards.model import COLOR_ORDER
+from copilot.commentary.commentator import NoticeKind
 from copilot.draft.state import ArenaState, DraftState
 from copilot.gui.theme import MANA
 from copilot.gui.widgets.card_text import color_key
@@ -41,6 +42,7 @@ class LivePanel(QWidget):
         self.timeline: list = []
         self.state: ArenaState | None = None
         self.recommendation = None
+        self.advice = None  # the recommender's Advice for the pack shown (Pick-Two: its pairs)
         self._rank_token = 0
         self._commentary_token = 0
         self._build()
@@ -350,27 +352,22 @@ class LivePanel(QWidget):
     def _rank(self, draft: DraftState) -> None:
         self._rank_token += 1
         token = self._rank_token
-        engine_name = self.ctx.gui.engine
+        engine_name = self.ctx.engine_name
         self.engine_label.setText(f"Ranking with {engine_name}…")
         snapshot = draft
 
         def work():
-            from copilot.picking.context import context_from_draft
+            return self.ctx.recommender(engine_name).advise(snapshot)
 
-            pctx = context_from_draft(snapshot, self.ctx.catalog())
-            if pctx is None:
-                return None, None
-            return pctx, self.ctx.rank(engine_name, pctx)
-
-        def done(result):
+        def done(advice):
             if token != self._rank_token:
                 return  # a newer pack arrived meanwhile
-            pctx, rec = result
-            if rec is None:
+            if advice is None:
                 self.pack_view.show_message("No pack to rank.")
                 return
-            self.recommendation = rec
-            self.pack_view.show_recommendation(rec)
+            rec, pctx = advice.recommendation, advice.context
+            self.recommendation, self.advice = rec, advice
+            self.pack_view.show_recommendation(rec, best=advice.best_cards)
             note = f" · {rec.note}" if rec.note else ""
             if len(note) > 160:
                 self.engine_label.setToolTip(rec.note)
@@ -402,25 +399,25 @@ class LivePanel(QWidget):
             commentator = Commentator.from_settings()
             ok, why = commentator.available()
             if not ok:
-                self.bridge.post(lambda: self._commentary_done(token, why))
+                self.bridge.post(lambda: self._commentary_done(token, why, NoticeKind.DISABLED))
                 return
             start = time.perf_counter()
             for chunk in commentator.stream(pctx, rec):
                 if token != self._commentary_token:
                     return
                 self.bridge.post(lambda c=chunk: self._commentary_chunk(token, c))
-            self.bridge.post(lambda: self._commentary_done(token, f"{time.perf_counter() - start:.1f} s"))
+            self.bridge.post(lambda: self._commentary_done(token, f"{time.perf_counter() - start:.1f} s", None))
 
-        run_async(work, None, lambda err: self._commentary_done(token, f"commentary failed: {err}"))
+        run_async(work, None, lambda err: self._commentary_done(token, f"commentary failed: {err}", NoticeKind.ERROR))
 
     def _commentary_chunk(self, token: int, text: str) -> None:
         if token == self._commentary_token:
             self.commentary.insertPlainText(text)
 
-    def _commentary_done(self, token: int, status: str) -> None:
+    def _commentary_done(self, token: int, status: str, kind: NoticeKind | None) -> None:
         if token != self._commentary_token:
             return
-        if len(status) > 40:  # an explanation (disabled, failed): show it where the commentary would be
+        if kind is not None:  # an explanation (disabled, failed): show it where the commentary would be
             if not self.commentary.toPlainText().strip():
                 self.commentary.setPlainText(status)
             self.commentary_status.setText("not available")

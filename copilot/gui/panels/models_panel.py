@@ -93,7 +93,7 @@ class ModelsPanel(QWidget):
         self.model = QLineEdit(self.settings.openai_model)
         self.engine = QComboBox()
         self.engine.addItems(ENGINES)
-        self.engine.setCurrentText(self.ctx.gui.engine or self.settings.default_engine)
+        self.engine.setCurrentText(self.ctx.engine_name)
         af.addRow("API key", self.key)
         af.addRow("Base URL", self.base_url)
         af.addRow("Model", self.model)
@@ -130,7 +130,7 @@ class ModelsPanel(QWidget):
 
     # ----- model store -----
     def _store(self):
-        from copilot.training.store import ModelStore
+        from copilot.store.model_store import ModelStore
 
         return ModelStore()
 
@@ -210,6 +210,7 @@ class ModelsPanel(QWidget):
         s.ratings_dir = self.ratings_dir.text()
         s.card_files = [p.strip() for p in self.card_files.text().split(";") if p.strip()]
         path = s.save()
-        self.ctx.gui.engine = s.default_engine
+        self.ctx.settings, self.ctx.engine_override = s, None
+        self.ctx.forget_engines()
         self.saved_label.setText(f"Saved to {path} (readable only by you).")
         self.settings_saved.emit(s)

@@ -1,6 +1,6 @@
 """Simulator panel: draft against seven bots (or watch eight bots) with real boosters, then see the statistics.
 
-The table (copilot.draft.table.DraftTable) runs its engines on a worker thread; the UI only shows snapshots.
+The table (copilot.sim.table.DraftTable) runs its engines on a worker thread; the UI only shows snapshots.
 """
 from __future__ import annotations
 
@@ -154,9 +154,9 @@ class SimulatorPanel(QWidget):
         self.status.setText(f"Opening boosters for {set_code} (seed {seed})…")
 
         def work():
-            from copilot.draft.boosters import SetCards, make_generator
-            from copilot.draft.simulation import build_seats
-            from copilot.draft.table import DraftTable
+            from copilot.sim.boosters import SetCards, make_generator
+            from copilot.sim.simulation import build_seats
+            from copilot.sim.table import DraftTable
             from copilot.paths import shared_dir
 
             catalog = self.ctx.catalog()  # the app's catalog, already loaded: no second read of the card files
@@ -167,7 +167,7 @@ class SimulatorPanel(QWidget):
             specs = (["human"] if human else []) + [engine] * (8 - int(human))
             seats, labels = build_seats(specs, set_code)
             table = DraftTable.deal(generator, seats, seed, set_code=set_code, draft_key=f"gui-{seed}")
-            advisor = self.ctx.engine("ratings") if human else None
+            advisor = self.ctx.recommender("ratings") if human else None
             return table, labels, advisor, generator.source
 
         def done(result):
@@ -266,7 +266,7 @@ class SimulatorPanel(QWidget):
         ctx = table.context(seat)
         if seat == self.human_seat and self.advisor is not None:
             self.hint.setText("Suggestion from 17lands ratings (click any card to take it):")
-            run_async(lambda: self.ctx.rank("ratings", ctx), self._show_advice)
+            run_async(lambda: self.advisor.rank(ctx), self._show_advice)
             self.pack_view.show_pack(list(ctx.pack))
         else:
             self.hint.setText("Bots pick together when you press Next pick.")
@@ -279,7 +279,7 @@ class SimulatorPanel(QWidget):
                 self.pack_view.show_recommendation(rec)
 
     def _fill_stats(self) -> None:
-        from copilot.draft.simstats import card_pool_stats
+        from copilot.sim.simstats import card_pool_stats
 
         table = self.table
         self.stats.blockSignals(True)

@@ -1,6 +1,8 @@
 """The ranked pack: one row per card, best first, with the engine's score drawn as a bar and details on hover."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
@@ -44,6 +46,7 @@ class PackRow(QFrame):
     def __init__(self, rank: int, card: Card, fraction: float, label: str, best: bool, parent=None):
         super().__init__(parent)
         self.card = card
+        self.best = best
         self.setToolTip(card_tooltip(card))
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 2, 6, 2)
@@ -115,7 +118,8 @@ class PackView(QScrollArea):
             self._layout.addWidget(row)
         self._layout.addStretch(1)
 
-    def show_recommendation(self, rec: Recommendation) -> None:
+    def show_recommendation(self, rec: Recommendation, best: Sequence[Card] | None = None) -> None:
+        """The ranked pack; `best` (default: the top card) are highlighted, e.g. both cards of a Pick-Two pair."""
         if not rec.ranked:
             self.show_message(f"{rec.engine}: {rec.error or 'no answer'}")
             return
@@ -131,8 +135,12 @@ class PackView(QScrollArea):
             span = (hi - lo) or 1.0
             fractions = [0.08 + 0.92 * (s - lo) / span for s in scores]
             labels = [f"{s:.3g}" for s in scores]
+        wanted = list(best) if best else [rec.ranked[0].card]
         for i, (cs, frac, label) in enumerate(zip(rec.ranked, fractions, labels), 1):
-            row = PackRow(i, cs.card, frac, label, i == 1)
+            hit = next((w for w in wanted if w is cs.card), None) or next((w for w in wanted if w.name == cs.card.name), None)
+            if hit is not None:
+                wanted.remove(hit)
+            row = PackRow(i, cs.card, frac, label, hit is not None)
             row.clicked.connect(self.card_clicked)
             self.rows.append(row)
             self._layout.addWidget(row)

@@ -9,43 +9,27 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from copilot.cards.model import Card
-from copilot.draft.boosters import BoosterGenerator, SetCards, make_generator
-from copilot.draft.personality import PersonalityEngine, SeatSpec, parse_seat
-from copilot.draft.simstats import card_pool_stats, summarize
-from copilot.draft.table import DraftResult, DraftTable, HumanCallback, HumanSeat, Seat, seat_to_dict
+from copilot.sim.boosters import BoosterGenerator, SetCards, make_generator
+from copilot.picking.personality import PersonalityEngine, SeatSpec, parse_seat
+from copilot.sim.simstats import card_pool_stats, summarize
+from copilot.sim.table import DraftResult, DraftTable, HumanCallback, HumanSeat, Seat, seat_to_dict
 
 SEATS = 8
 DEFAULT_ENGINE = "ratings"
 
 
 def create_engine(name: str, options: dict, set_code: str | None):
-    """An engine by registry name (D1's registry when present; otherwise the engines importable here)."""
-    opts = dict(options)
-    try:
-        from copilot.picking import registry  # type: ignore
-    except ImportError:
-        registry = None
-    if registry is not None:  # engines that need the set read it from each PickContext
-        return registry.create_engine(name, opts)
-    if name == "random":
-        from copilot.picking.random_engine import RandomEngine
+    """An engine by registry name; engines that need the set read it from each PickContext."""
+    from copilot.picking import registry
 
-        return RandomEngine.from_options(opts)
-    if name == "gguf":
-        from copilot.picking.gguf_engine import GGUFEngine
-
-        return GGUFEngine.from_options(opts)
-    raise ValueError(f"engine {name!r} needs copilot.picking.registry, which is not importable")
+    return registry.create_engine(name, dict(options))
 
 
 def default_engine_name(set_code: str) -> str:
     """'ratings' when a ratings file exists for the set, else 'heuristic'."""
-    try:
-        from copilot.picking.ratings import find_ratings
+    from copilot.picking.ratings import find_ratings
 
-        return "ratings" if find_ratings(set_code) else "heuristic"
-    except ImportError:
-        return "heuristic"
+    return "ratings" if find_ratings(set_code) else "heuristic"
 
 
 def build_seats(specs: Sequence[str | SeatSpec], set_code: str, n_seats: int = SEATS,
@@ -91,7 +75,8 @@ class SimulationReport:
 
     def deck(self, draft: int, seat: int):
         """Suggested 40-card deck for a seat, scored by that seat's engine (a human seat: the first bot's)."""
-        from copilot.draft.deckbuild import engine_scores, suggest_deck
+        from copilot.draft.deckbuild import suggest_deck
+        from copilot.picking.pool_scores import engine_scores
 
         bots = [s for s in self.seats if not isinstance(s, HumanSeat)]
         engine = self.seats[seat] if self.seats and not isinstance(self.seats[seat], HumanSeat) else \

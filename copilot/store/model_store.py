@@ -26,7 +26,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.training.manifest import atomic_write_json, read_json, sha256_file, tool_info, utc_now
+from copilot.fileio import atomic_write_json, read_json, sha256_file, tool_info, utc_now
 
 STORE_VERSION = 1
 MANIFEST = "manifest.json"

@@ -1,4 +1,4 @@
-"""`MLPEngine` ("mlp"): the learned card-embedding baseline (`copilot.training.mlp`) as a PickEngine.
+"""`MLPEngine` ("mlp"): the learned card-embedding baseline (`copilot.picking.mlp_model`) as a PickEngine.
 
 Loads lazily (torch is imported on the first ranking), batches `rank_many` into one forward pass (simulator seats),
 maps names to the vocabulary by exact name, then by front face / punctuation-insensitive key, and scores cards it
@@ -36,7 +36,7 @@ class MLPEngine(EngineBase):
             return list(self._loaded.info.get("dataset", {}).get("set_codes") or [])
         if self._sidecar is None:
             try:
-                from copilot.training.mlp import read_sidecar
+                from copilot.picking.mlp_model import read_sidecar
 
                 self._sidecar = read_sidecar(self.path)
             except (OSError, ValueError):
@@ -55,7 +55,7 @@ class MLPEngine(EngineBase):
 
     def load(self):
         if self._loaded is None:
-            from copilot.training.mlp import load
+            from copilot.picking.mlp_model import load
 
             self._loaded = load(self.path)
         return self._loaded
@@ -76,7 +76,7 @@ class MLPEngine(EngineBase):
     def _rank_batch(self, ctxs: list[PickContext]) -> list[Recommendation]:
         import torch
 
-        from copilot.training.mlp import UNK, encode, predict
+        from copilot.picking.mlp_model import UNK, encode, predict
 
         start = time.perf_counter()
         lm = self.load()
