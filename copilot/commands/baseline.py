@@ -39,12 +39,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         print("error: --epochs must be at least 1", file=sys.stderr)
         return 2
-    try:
-        from copilot.picking.mlp_model import MLPConfig
-        from copilot.training.mlp_train import train
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        print(f"error: train-baseline needs torch ({exc}); pip install magic-copilot[train]", file=sys.stderr)
+    from copilot.backends import missing
+
+    if missing("torch"):
+        print("error: train-baseline needs torch; pip install 'magic-copilot[train]'", file=sys.stderr)
         return 2
+    from copilot.picking.mlp_model import MLPConfig
+    from copilot.training.mlp_train import train
+
     cfg = MLPConfig(emb_dim=args.emb_dim, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
                     lr=args.lr, seed=args.seed, threads=args.threads)
 

@@ -170,21 +170,6 @@ class Names:
         return [self.one(i) for i in ids] if self.catalog is not None else None
 
 
-def _load_catalog(cards: list[str] | None, install_dir: Path | None):
-    """(catalog or None, note). The Arena install folder is used only when it exists here."""
-    try:
-        from copilot.cards import catalog as catalog_mod
-    except ImportError:
-        return None, "card catalog not available in this build: printing grpIds"
-    inst = install_dir if install_dir is not None and install_dir.is_dir() else None
-    try:
-        if cards:
-            return catalog_mod.load_catalog([Path(c) for c in cards], arena_install_dir=inst), None
-        return catalog_mod.default_catalog(install_dir=inst), None
-    except Exception as exc:  # noqa: BLE001 - a bad card file must not stop the live view
-        return None, f"could not load card data ({type(exc).__name__}: {exc}); printing grpIds"
-
-
 def _recommender(args, catalog, options: dict):
     """A function draft -> (text, dict) through the one recommender, or (None, note) when it cannot be built."""
     if args.no_recommend:
@@ -230,7 +215,7 @@ def _no_log(args) -> int:
     return 2
 
 
-STOP_GRACE_S = 1.5  # after Ctrl-C: time for the session to stop, save and print its summary
+STOP_GRACE_S = 1.0  # after Ctrl-C: time for the session to stop, save and print its summary
 
 
 def run(args: argparse.Namespace) -> int:
@@ -298,9 +283,10 @@ def _follow(args, stop: threading.Event) -> int:
         return _no_log(args)
     printer = Printer(sys.stdout, as_json=args.json, names=Names(None), top=args.top)
     printer.emit("loading", f"Loading card data for {log_path.name}…", log=str(log_path))
+    from copilot.cards.catalog import catalog_or_note
     from copilot.live.session import LiveSession
 
-    catalog, note = _load_catalog(args.cards, locate.install_dir_from_log(log_path))
+    catalog, note = catalog_or_note(args.cards, locate.install_dir_from_log(log_path))
     if args.cards and catalog is None:
         print(f"copilot live: {note}", file=sys.stderr)
         return 2

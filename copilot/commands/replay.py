@@ -45,26 +45,6 @@ def _check_paths(paths: list[str]) -> str | None:
     return None
 
 
-def _load_catalog(cards: list[str] | None, install_dir: str | None):
-    """(catalog or None, note or None). Never raises: names are a convenience, ids are always printed.
-
-    The log's install folder is used only when it exists on this machine (a replayed log may come from another)."""
-    install = Path(install_dir) if install_dir and Path(install_dir).is_dir() else None
-    for c in cards or ():
-        if not Path(c).is_file():
-            return None, f"card file {c} not found"
-    try:
-        from copilot.cards import catalog as catalog_mod
-    except ImportError:
-        return None, "card catalog not available in this build: printing grpIds"
-    try:
-        if cards:
-            return catalog_mod.load_catalog([Path(c) for c in cards], arena_install_dir=install), None
-        return catalog_mod.default_catalog(install_dir=install), None
-    except Exception as exc:  # noqa: BLE001 - a bad card file must not hide the replay
-        return None, f"could not load card data ({type(exc).__name__}: {exc}); printing grpIds"
-
-
 def infer_set(ids: list[int], catalog) -> str | None:
     """The set most of these cards belong to, according to the catalog (None when unknown)."""
     if catalog is None:
@@ -120,19 +100,18 @@ class _Names:
 
 
 def recommend_all(state, catalog, engine_name: str | None) -> dict[tuple[int, int], object]:
-    """Recommendation for every logged pack: {(draft index, pick index): Recommendation}."""
-    from copilot.picking.context import context_from_draft, draft_before_pick
-    from copilot.picking.registry import fallback_chain, rank_with_fallback
+    """The recommender's Advice for every logged pack: {(draft index, pick index): Advice}."""
+    from copilot.picking.context import draft_before_pick
+    from copilot.picking.recommender import Recommender
 
-    engines = fallback_chain(engine_name)
+    recommender = Recommender(engine_name, catalog)
     out = {}
     for n, d in enumerate(state.drafts):
         for i, r in enumerate(d.picks):
-            if not r.pack_cards:
-                continue
-            ctx = context_from_draft(draft_before_pick(d, i), catalog)
-            if ctx is not None:
-                out[(n, i)] = rank_with_fallback(engines, ctx)
+            if r.pack_cards:
+                advice = recommender.advise(draft_before_pick(d, i))
+                if advice is not None:
+                    out[(n, i)] = advice
     return out
 
 
@@ -175,13 +154,16 @@ def render_text(state, catalog, stats, recs: dict | None = None, top: int = 3) -
                 out.append(" " * 14 + "pack: not in the log")
             else:
                 out.append(" " * 14 + f"pack ({len(r.pack_cards)}): {name.many(r.pack_cards)}")
-            rec = recs.get((d_index, i))
+            advice = recs.get((d_index, i))
+            rec = advice.recommendation if advice is not None else None
             if rec is not None and rec.ranked:
-                best = rec.ranked[0].card.name
-                agree = "agrees" if best in {name_of.name for name_of in map(catalog.card, r.picked)} else "differs"
-                runners = ", ".join(s.card.name for s in rec.ranked[1:top])
-                out.append(" " * 14 + f"{rec.engine} suggests: {best}" + (f" (then {runners})" if runners else "")
-                           + (f"; your pick {agree}" if r.picked else ""))
+                best = [c.name for c in advice.best_cards]
+                picked = sorted(c.name for c in map(catalog.card, r.picked))
+                agree = "agrees" if sorted(best) == picked or (len(best) == 1 and best[0] in picked) else "differs"
+                shown = {id(c) for c in advice.best_cards}
+                runners = ", ".join(s.card.name for s in rec.ranked[:top] if id(s.card) not in shown)
+                out.append(" " * 14 + f"{rec.engine} suggests: {' + '.join(best)}"
+                           + (f" (then {runners})" if runners else "") + (f"; your pick {agree}" if r.picked else ""))
         if d.current_pack and not d.complete:
             out.append(f"    Now in front of you: {name.many(d.current_pack)}")
             if d.missing_from_pack:
@@ -201,6 +183,8 @@ def render_text(state, catalog, stats, recs: dict | None = None, top: int = 3) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from copilot.cards.catalog import catalog_or_note
+
     problem = _check_paths(args.paths)
     if problem:
         print(problem, file=sys.stderr)
@@ -216,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     need_catalog = (not args.json or args.cards or bool(args.engine and not args.no_recommend)
                     or any(d.set_code is None for d in state.drafts))
-    catalog, note = _load_catalog(args.cards, state.install_dir) if need_catalog and state.drafts else (None, None)
+    catalog, note = catalog_or_note(args.cards, state.install_dir) if need_catalog and state.drafts else (None, None)
     if args.cards and catalog is None:
         print(f"copilot replay: {note}", file=sys.stderr)
         return 2
@@ -225,10 +209,12 @@ def run(args: argparse.Namespace) -> int:
         recs = recommend_all(state, catalog, args.engine or _default_engine())
     if args.json:
         doc = state_to_json(state, catalog)
-        for (n, i), rec in recs.items():
+        for (n, i), advice in recs.items():
+            rec = advice.recommendation
             doc["drafts"][n]["picks"][i]["recommendation"] = {
                 "engine": rec.engine, "error": rec.error,
-                "ranked": [s.card.arena_id for s in rec.ranked[:max(1, args.top)]]}
+                "ranked": [s.card.arena_id for s in rec.ranked[:max(1, args.top)]],
+                **({"pair": [c.arena_id for c in advice.best_cards]} if advice.pairs else {})}
         json.dump(doc, sys.stdout)
         sys.stdout.write("\n")
         return 0

@@ -32,9 +32,10 @@ from copilot.arena import eventnames
 from copilot.arena.events import (ClientVersion, CourseInfo, CourseUpdated, CoursesListed, DeckSubmitted,
                                   DetailedLogs, DraftLinked, EventJoined, PackShown, PickMade, PoolSnapshot,
                                   PrizeClaimed, SessionStarted)
+from copilot.draft.picks_pool import (extras, insert_record, minus, missing, picked_in_order, reconcile_pool,
+                                     record)
 from copilot.draft.state import ArenaState, Deck, DraftState, PickRecord
 
-POD_SIZE = 8  # seats at an Arena draft table (human pods and Quick Draft bots alike)
 DETAILED_LOGS_WARNING = (
     "Detailed logs are disabled in MTG Arena, so Player.log holds no draft data (no packs, picks or decks). "
     "Enable them in Arena: Options -> Account -> Detailed Logs (Plugin Support), then restart Arena."
@@ -179,117 +180,16 @@ def _known_in_finished(state: ArenaState, event_name: str | None, pack: int, pic
         return None
     for d in reversed(state.drafts):
         if d.event_name == event_name and not d.finished:
-            if _record(d, pack, pick) is not None:
+            if record(d, pack, pick) is not None:
                 return None
             break
     for i in range(len(state.drafts) - 1, -1, -1):
         d = state.drafts[i]
         if d.event_name == event_name and d.finished:
-            rec = _record(d, pack, pick)
+            rec = record(d, pack, pick)
             if rec is not None and same(rec):
                 return i
     return None
-
-
-# -- multiset helpers -----------------------------------------------------------------------------------------------
-
-def _minus(seq: Iterable[int], remove: Iterable[int]) -> list[int]:
-    """`seq` without the cards of `remove` (as multisets), keeping the order of `seq`."""
-    left = Counter(remove)
-    out = []
-    for c in seq:
-        if left[c] > 0:
-            left[c] -= 1
-        else:
-            out.append(c)
-    return out
-
-
-def _picked_in_order(d: DraftState) -> list[int]:
-    return [c for r in d.picks for c in r.picked]
-
-
-def _extras(d: DraftState) -> list[int]:
-    """Pool cards that no pick record accounts for (known only from CardPool/PickedCards)."""
-    return _minus(d.pool, _picked_in_order(d))
-
-
-def _record(d: DraftState, pack: int, pick: int) -> PickRecord | None:
-    for r in d.picks:
-        if r.pack == pack and r.pick == pick:
-            return r
-    return None
-
-
-def _insert_record(d: DraftState, rec: PickRecord) -> PickRecord:
-    key = (rec.pack, rec.pick)
-    at = len(d.picks)
-    while at > 0 and (d.picks[at - 1].pack, d.picks[at - 1].pick) > key:
-        at -= 1
-    d.picks.insert(at, rec)
-    return rec
-
-
-def _missing(d: DraftState, pack: int, pick: int, cards: list[int]) -> list[int]:
-    """Cards taken by the others since this pack was last in front of us (POD_SIZE picks earlier)."""
-    earlier = _record(d, pack, pick - POD_SIZE)
-    if earlier is None or earlier.pack_cards is None or not earlier.picked:
-        return []
-    rest = _minus(earlier.pack_cards, earlier.picked)
-    if _minus(cards, rest):
-        return []  # not the same pack (another pod size, or a gap in the log): say nothing
-    return _minus(rest, cards)
-
-
-def _reconcile_pool(d: DraftState, pool: list[int], authoritative: bool) -> None:
-    """Merge a pool reported by the server. Authoritative (final CardPool): the pool is exactly `pool`; picks it
-    contradicts stay in `picks` but not in the pool. Cumulative (PickedCards): picks missing from it are kept."""
-    picked = _picked_in_order(d)
-    if authoritative:
-        budget = Counter(pool)
-        kept = []
-        for c in picked:
-            if budget[c] > 0:
-                budget[c] -= 1
-                kept.append(c)
-    else:
-        kept = picked
-    extras = _minus(pool, kept)
-    _fill_unlogged_picks(d, extras, authoritative)
-    picked = _picked_in_order(d)
-    if authoritative:
-        budget = Counter(pool)
-        kept = []
-        for c in picked:
-            if budget[c] > 0:
-                budget[c] -= 1
-                kept.append(c)
-    else:
-        kept = picked
-    d.pool = kept + _minus(pool, kept)
-
-
-def _fill_unlogged_picks(d: DraftState, extras: list[int], final: bool) -> None:
-    """A shown pack whose pick was not logged, when the pool says which of its cards we took (exactly
-    `cards_per_pick` pool cards are in that pack): record the pick. The pack on the table now is left alone
-    unless the draft is over."""
-    if not extras:
-        return
-    current = (d.pack_number, d.pick_number)
-    for r in d.picks:
-        if r.picked or r.pack_cards is None:
-            continue
-        if not final and (r.pack, r.pick) >= current:
-            continue
-        in_pack = Counter(r.pack_cards)
-        candidates = []
-        for c in extras:
-            if in_pack[c] > 0:
-                in_pack[c] -= 1
-                candidates.append(c)
-        if len(candidates) == d.cards_per_pick:
-            r.picked = candidates
-            extras = _minus(extras, candidates)
 
 
 # -- handlers ---------------------------------------------------------------------------------------------------------
@@ -307,9 +207,9 @@ def _on_pack(tx: _Tx, ev: PackShown) -> None:
         return
     _drop_phantom_after(tx, i)
     d = tx.draft(i)
-    rec = _record(d, ev.pack, ev.pick)
+    rec = record(d, ev.pack, ev.pick)
     if rec is None:
-        rec = _insert_record(d, PickRecord(ev.pack, ev.pick, cards, []))
+        rec = insert_record(d, PickRecord(ev.pack, ev.pick, cards, []))
     elif rec.pack_cards is None:
         rec.pack_cards = cards
     if ev.cards_to_pick:
@@ -317,7 +217,7 @@ def _on_pack(tx: _Tx, ev: PackShown) -> None:
     if (ev.pack, ev.pick) >= (d.pack_number, d.pick_number) and not rec.picked and not d.finished:
         d.pack_number, d.pick_number = ev.pack, ev.pick
         d.current_pack = list(rec.pack_cards or cards)
-        d.missing_from_pack = _missing(d, ev.pack, ev.pick, d.current_pack)
+        d.missing_from_pack = missing(d, ev.pack, ev.pick, d.current_pack)
     _activate(tx, i)
 
 
@@ -341,15 +241,15 @@ def _on_pick(tx: _Tx, ev: PickMade) -> None:
         return
     _drop_phantom_after(tx, i)
     d = tx.draft(i)
-    extras = _extras(d)
-    rec = _record(d, ev.pack, ev.pick)
+    unpicked = extras(d)
+    rec = record(d, ev.pack, ev.pick)
     if rec is None:
-        rec = _insert_record(d, PickRecord(ev.pack, ev.pick, list(ev.pack_cards) if ev.pack_cards else None, []))
+        rec = insert_record(d, PickRecord(ev.pack, ev.pick, list(ev.pack_cards) if ev.pack_cards else None, []))
     elif rec.pack_cards is None and ev.pack_cards:
         rec.pack_cards = list(ev.pack_cards)
     if not rec.picked:
         rec.picked = list(ev.cards)
-        d.pool = _picked_in_order(d) + _minus(extras, ev.cards)
+        d.pool = picked_in_order(d) + minus(unpicked, ev.cards)
     d.cards_per_pick = max(d.cards_per_pick, len(ev.cards))
     if (ev.pack, ev.pick) >= (d.pack_number, d.pick_number):
         d.pack_number, d.pick_number = ev.pack, ev.pick
@@ -365,7 +265,7 @@ def _on_pool(tx: _Tx, ev: PoolSnapshot) -> None:
     d = tx.draft(i)
     if d.finished and not ev.final:
         return  # a re-read snapshot from the middle of a finished draft
-    _reconcile_pool(d, list(ev.cards), authoritative=ev.final)
+    reconcile_pool(d, list(ev.cards), authoritative=ev.final)
     if ev.final:
         d.complete = True
         d.current_pack = None
@@ -381,7 +281,7 @@ def _apply_course(d: DraftState, c: CourseInfo) -> None:
             d.pool = list(c.pool)
             d.complete = True
         else:
-            _reconcile_pool(d, list(c.pool), authoritative=True)
+            reconcile_pool(d, list(c.pool), authoritative=True)
             d.complete = True
             d.current_pack = None
             d.missing_from_pack = []

@@ -55,6 +55,8 @@ class MainWindow(QMainWindow):
         live = self.panels.get("live")
         if live is not None and "simulator" in self.panels:
             live.open_simulator.connect(lambda: self.show_panel("simulator"))
+        if live is not None and "models" in self.panels:  # a new default engine ranks the pack on show again
+            self.panels["models"].settings_saved.connect(lambda _settings: live.rerank())
         self.engine_status = QLabel("")
         self.statusBar().addPermanentWidget(self.engine_status)
         if live is not None:

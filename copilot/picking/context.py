@@ -1,6 +1,8 @@
 """DraftState (live log, replay, simulator) -> PickContext, the same shape the 17lands rows give."""
 from __future__ import annotations
 
+from collections import Counter
+
 from copilot.draft.state import SIGNAL_WINDOW, DraftState
 from copilot.picking.engine import PickContext
 
@@ -13,21 +15,29 @@ def context_from_draft(draft: DraftState, catalog, window: int = SIGNAL_WINDOW) 
     if draft is None or not draft.current_pack or draft.complete:
         return None
     card = catalog.card
+    pack = tuple(card(i) for i in draft.current_pack)
     per = max(1, draft.cards_per_pick or 1)
     first = next((p.pack_cards for p in draft.picks if p.pack == draft.pack_number and p.pick == 1 and p.pack_cards),
                  None)
     size_at_first = len(first) if first else len(draft.current_pack) + max(0, draft.pick_number - 1) * per
     return PickContext(
-        pack=tuple(card(i) for i in draft.current_pack),
+        pack=pack,
         pool=tuple(card(i) for i in draft.pool),
         pack_number=max(1, draft.pack_number),
         pick_number=max(1, draft.pick_number),
-        set_code=draft.set_code,
+        set_code=draft.set_code or set_of_pack(pack),
         seen=tuple(tuple(card(i) for i in pack) for pack in draft.seen_packs(window)),
         picks_per_pack=max(1, size_at_first // per),
         cards_to_pick=per,
         draft_key=draft.draft_id or draft.event_name,
     )
+
+
+def set_of_pack(cards) -> str | None:
+    """The set most cards of a pack belong to: a log that has not named its event yet (a draft joined before the
+    log began) still gets the set's ratings. Bonus-sheet cards are the minority, so they do not decide it."""
+    counts = Counter(c.set_code for c in cards if c.set_code)
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def draft_before_pick(draft: DraftState, index: int) -> DraftState:

@@ -105,11 +105,8 @@ class GGUFEngine(EngineBase):
         if self._model_opt is not None:
             res = (self._model_opt, self._format_opt, self._model_opt.name)
         else:
-            try:
-                from copilot.store.model_store import ModelStore
-            except ImportError as exc:
-                raise EngineError(f"no model configured and the model store cannot be read ({exc}); pass a "
-                                  f"GGUF file with --model") from None
+            from copilot.store.model_store import ModelStore
+
             entry = ModelStore(self._store_root).active()
             if entry is None:
                 raise EngineError("no model configured and no active model in the model store: train and export "

@@ -13,7 +13,7 @@ from copilot.commentary import Commentator, CommentaryNotice
 from copilot.picking.engine import CardScore, PickContext, Recommendation
 from copilot.picking.openai_engine import Endpoint
 
-pytest.importorskip("openai")
+pytestmark = pytest.mark.requires("openai")
 
 SECRET = "sk-test-COMMENTARYSECRET-0987654321"
 

@@ -74,3 +74,35 @@ def test_ui_thread_stays_responsive_during_replay(panel, qtbot, arena_logs, ui_h
     worst = timer.stop()
     print(f"UI heartbeat: {len(timer.gaps)} beats, worst gap {worst * 1000:.0f} ms")
     assert worst < 1.0, f"UI thread blocked for {worst:.2f} s"
+
+
+def test_pick_two_highlights_both_cards_of_the_best_pair(panel, qtbot, arena_logs, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from tests.draft.pick_two_log import pick_two_lines
+
+    text = (arena_logs / "premier-draft-2026-DSK-grepped.log").read_text(encoding="utf-8")
+    log = tmp_path / "Player.log"
+    log.write_text("".join(pick_two_lines(text)[:2]), encoding="utf-8")
+    panel.load_replay([log])
+    qtbot.waitUntil(lambda: panel.advice is not None and len(panel.pack_view.rows) == 14, timeout=60000)
+    settle(QApplication.instance())
+    assert panel.pack_box.title().endswith("take two")
+    best = [r.card.name for r in panel.pack_view.rows if r.best]
+    assert len(best) == 2 and sorted(best) == sorted(panel.advice.pairs[0].names())
+
+
+def test_a_state_that_changes_nothing_visible_does_not_rank_again(panel, qtbot, arena_logs):
+    from dataclasses import replace
+
+    from PySide6.QtWidgets import QApplication
+
+    log = arena_logs / "premier-draft-2026-ECL.log"
+    panel.load_replay([log], step=10)
+    qtbot.waitUntil(lambda: panel.advice is not None, timeout=60000)
+    settle(QApplication.instance())
+    shown, token = panel.advice, panel._rank_token
+    state = panel.state
+    panel.set_state(replace(state, warnings=list(state.warnings)))  # an equal state, another object
+    settle(QApplication.instance())
+    assert panel._rank_token == token and panel.advice is shown

@@ -143,6 +143,7 @@ def test_follow_mode_prints_picks_as_they_are_written_and_saves_on_ctrl_c(arena_
 
 
 @pytest.mark.slow
+@pytest.mark.requires("llama_cpp")
 def test_once_with_the_real_gguf_engine(arena_logs, tmp_path, capsys, cards, smollm_gguf):
     data = (arena_logs / "premier-draft-2026-ECL.log").read_bytes()
     log = tmp_path / "Player.log"

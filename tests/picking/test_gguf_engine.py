@@ -8,7 +8,7 @@ import pytest
 from copilot.cards.model import Card
 from copilot.picking.engine import PickContext, PickEngine, safe_rank
 
-pytest.importorskip("llama_cpp")
+pytestmark = pytest.mark.requires("llama_cpp")
 
 
 def check_valid(rec, ctx):

@@ -11,7 +11,7 @@ import pytest
 from copilot.picking.engine import PickEngine, safe_rank
 from copilot.picking.openai_engine import Endpoint, OpenAIEngine
 
-pytest.importorskip("openai")
+pytestmark = pytest.mark.requires("openai")
 
 SECRET = "sk-test-SECRETSECRET-1234567890abcdef"
 

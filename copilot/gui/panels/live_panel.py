@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFrame, QGridLayout, QGro
 
 from copilot.cards.model import COLOR_ORDER
 from copilot.commentary.commentator import NoticeKind
+from copilot.draft.changes import changes
 from copilot.draft.state import ArenaState, DraftState
 from copilot.gui.theme import MANA
 from copilot.gui.widgets.card_text import color_key
@@ -275,19 +276,31 @@ class LivePanel(QWidget):
         self._show_warning(text)
 
     # ----- rendering -----
+    def rerank(self) -> None:
+        """Rank the pack on show again (the engine or its settings changed)."""
+        self.advice = None
+        if self.state is not None:
+            self._render_draft(self.state.current, rank=True)
+
     def set_state(self, state: ArenaState) -> None:
+        """Show a state, redrawing only what `changes()` says differs from the state shown (the pack is ranked
+        again only when it changed)."""
+        ch = changes(self.state, state)
         self.state = state
-        if state.detailed_logs is False:
-            self._show_warning(ENABLE_LOGS_HELP)
-        elif state.warnings:
-            self._show_warning(state.warnings[-1])
-        else:
-            self._show_warning("")
-        draft = state.current
-        self._render_draft(draft)
+        if not ch.any:
+            return
+        if ch.warnings or ch.session or self.warning_label.text() == "":
+            if state.detailed_logs is False:
+                self._show_warning(ENABLE_LOGS_HELP)
+            elif state.warnings:
+                self._show_warning(state.warnings[-1])
+            else:
+                self._show_warning("")
+        if ch.draft or state.current is None:
+            self._render_draft(state.current, rank=ch.active or ch.current.pack or ch.current.head)
         self.state_shown.emit(state)
 
-    def _render_draft(self, draft: DraftState | None) -> None:
+    def _render_draft(self, draft: DraftState | None, rank: bool = True) -> None:
         catalog = self.ctx.loaded_catalog  # loading happens off the UI thread
         if draft is None:
             self.event_label.setText("No draft in this log yet")
@@ -338,7 +351,8 @@ class LivePanel(QWidget):
         if draft.current_pack and not draft.complete:
             self.pack_box.setTitle(f"Pack {draft.pack_number} · Pick {draft.pick_number}"
                                    + (" · take two" if draft.cards_per_pick == 2 else ""))
-            self._rank(draft)
+            if rank or self.advice is None:
+                self._rank(draft)
             return
         if draft.complete:
             self.pack_box.setTitle("Draft complete")

@@ -11,6 +11,7 @@ from copilot.sim.table import DraftTable
 
 
 @pytest.mark.slow
+@pytest.mark.requires("llama_cpp")
 def test_gguf_seats_draft_with_the_real_model(shared_data, smollm_gguf):
     gen = make_generator("DSK", set_cards(shared_data), shared_data)
     spec = f"gguf:model={smollm_gguf},n_threads=2"
