@@ -31,7 +31,7 @@ SEATS = 8
 class PoolStats:
     n_cards: int
     counts: dict[str, int]
-    main: tuple[str, ...]  # the two main colours, in WUBRG order
+    main: tuple[str, ...]  # the (up to) two main colours, in WUBRG order; () when no card has a colour
     top2_share: float
     top1_share: float
 
@@ -60,7 +60,7 @@ def pool_stats(identities: Iterable[Sequence[str]]) -> PoolStats:
                 counts[c] += 1
     order = sorted(COLOR_ORDER, key=lambda c: (-counts[c], COLOR_ORDER.index(c)))
     total = sum(counts.values())
-    main = tuple(c for c in COLOR_ORDER if c in order[:2])
+    main = tuple(c for c in COLOR_ORDER if c in order[:2] and counts[c] > 0)  # none for a colourless pool
     top2 = (counts[order[0]] + counts[order[1]]) / total if total else 0.0
     top1 = counts[order[0]] / total if total else 0.0
     return PoolStats(n, counts, main, top2, top1)

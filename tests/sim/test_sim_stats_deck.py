@@ -93,3 +93,12 @@ def test_deck_is_built_from_the_engines_scores(shared_data):
         left = [scores[c.key] for c in deck.sideboard if not c.is_land and set(c.color_identity) <= inside]
         if left:
             assert sum(chosen) / len(chosen) > sum(left) / len(left)
+
+
+def test_main_colours_only_of_colours_present():
+    from copilot.sim.simstats import pool_stats
+
+    assert pool_stats([]).main == () and pool_stats([]).pair == ""  # was "WU": ties broken in WUBRG order
+    assert pool_stats([(), ()]).main == ()
+    assert pool_stats([("G",), ("G",)]).pair == "G"
+    assert pool_stats([("G",), ("R",), ("R",)]).pair == "RG"
