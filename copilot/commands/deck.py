@@ -1,0 +1,147 @@
+"""`copilot deck LOG [LOG ...] [--engine NAME] [--json]`: the suggested 40-card deck for every completed draft or
+Sealed pool in saved Arena logs and, where the log holds the deck the player registered, how many of its non-land
+main-deck cards the suggestion shares.
+
+Logs are read in the order given, as one stream (Player-prev.log then Player.log; a log split in parts), by the same
+replay as `copilot replay`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "deck", help="suggest a 40-card deck for each finished draft or Sealed pool in saved Arena logs",
+        description="Replay saved MTG Arena logs (oldest first) and suggest a 40-card deck for every completed "
+                    "draft or Sealed pool, scored by a pick engine; where the log holds the deck the player "
+                    "registered, say how many of its non-land main-deck cards the suggestion shares.")
+    p.add_argument("paths", nargs="+", metavar="LOG", help="log files in chronological order")
+    p.add_argument("--engine", default=None,
+                   help="engine that scores the pool's cards (default: the settings' engine, else ratings; falls "
+                        "back to heuristic, then random, when it cannot answer)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON document")
+    p.add_argument("--arena", action="store_true", help="also print the Arena import text of each suggestion")
+    p.add_argument("--cards", nargs="+", action="extend", metavar="FILE", default=None,
+                   help="card data files (as for `copilot replay`); default: the shared data and Arena's database")
+    p.set_defaults(func=run)
+
+
+def _check_paths(paths: list[str]) -> str | None:
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            return f"copilot deck: {raw}: no such file. Pass saved Arena logs (Player.log, Player-prev.log)."
+        if p.is_dir():
+            return f"copilot deck: {raw} is a folder; pass the log file inside it (Player.log)."
+    return None
+
+
+def spells(names_and_cards) -> Counter:
+    """Non-land cards by name, one count per copy."""
+    return Counter(c.name for c in names_and_cards if not c.is_land)
+
+
+def compare(suggested: list, registered: list) -> dict:
+    """Shared non-land main-deck cards (multiset intersection by name)."""
+    s, r = spells(suggested), spells(registered)
+    shared = s & r
+    return {"shared": sum(shared.values()), "registered_spells": sum(r.values()),
+            "suggested_spells": sum(s.values()),
+            "only_suggested": sorted((s - r).elements()), "only_registered": sorted((r - s).elements())}
+
+
+def _default_engine() -> str:
+    from copilot.settings import Settings
+
+    return Settings.load().default_engine or "ratings"
+
+
+def build_for_draft(draft, catalog, engine_name: str, set_code: str | None) -> dict:
+    """One draft: the pool's scores, the suggestion and (when registered) the comparison."""
+    from copilot.draft.deckbuild import suggest_deck
+    from copilot.picking.pool_scores import score_pool
+
+    pool = [catalog.card(g) for g in draft.pool]
+    scored = score_pool(pool, set_code, engine_name)
+    deck = suggest_deck(pool, scored.scores if scored.ok else None)
+    main = [c for c in deck.spells + deck.nonbasic_lands]
+    suggested_names = [c.name for c in main] + [name for name, n in deck.basics.items() for _ in range(n)]
+    out = {"event": draft.event_name, "set": set_code, "kind": draft.kind, "format": draft.format,
+           "pool_size": len(pool), "engine": scored.engine, "engine_note": scored.note, "engine_error": scored.error,
+           "colours": "".join(deck.colours), "suggested": suggested_names,
+           "sideboard": [c.name for c in deck.sideboard], "arena": deck.to_arena(),
+           "registered": None, "shared": None, "registered_spells": None}
+    if draft.deck is not None and draft.deck.main:
+        reg = [catalog.card(g) for g in draft.deck.main]
+        cmp = compare(main, reg)
+        out.update({"registered": [c.name for c in reg], "registered_size": len(reg), **cmp})
+    return out
+
+
+def render_text(results: list[dict], show_arena: bool) -> str:
+    out = []
+    for n, r in enumerate(results, 1):
+        out.append(f"[{n}] {r['event'] or 'unknown event'}  set {r['set'] or '?'}  ({r['kind']}, pool {r['pool_size']})"
+                   f"  scored by {r['engine']}")
+        if r["engine_note"] and "fallback" in r["engine_note"]:
+            out.append(f"    note: {r['engine_note']}")
+        out.append(f"    suggested: {r['colours']}  " + ", ".join(
+            f"{k} x{v}" if v > 1 else k for k, v in Counter(r["suggested"]).items()))
+        if r["registered"] is not None:
+            pct = 100.0 * r["shared"] / r["registered_spells"] if r["registered_spells"] else 0.0
+            out.append(f"    registered deck: {r['registered_size']} cards, {r['registered_spells']} non-land; "
+                       f"the suggestion shares {r['shared']} of them ({pct:.0f}%)")
+            if r["only_registered"]:
+                out.append("      only in the registered deck: " + ", ".join(r["only_registered"]))
+            if r["only_suggested"]:
+                out.append("      only in the suggestion:      " + ", ".join(r["only_suggested"]))
+        if show_arena:
+            out.append("")
+            out.extend("    " + line for line in r["arena"].splitlines())
+        out.append("")
+    compared = [r for r in results if r["registered"] is not None]
+    if compared:
+        shared = sum(r["shared"] for r in compared)
+        total = sum(r["registered_spells"] for r in compared)
+        out.append(f"{len(compared)} registered deck(s): the suggestions share {shared} of {total} registered "
+                   f"non-land cards ({100.0 * shared / total:.1f}%)")
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _check_paths(args.paths)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    from copilot.arena.replay import replay_paths
+    from copilot.commands.replay import _load_catalog, infer_set
+
+    try:
+        state = replay_paths(args.paths)
+    except OSError as exc:
+        print(f"copilot deck: cannot read {exc.filename or 'log'}: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
+    drafts = [d for d in state.drafts if d.pool and (d.complete or d.kind == "sealed")]
+    if not drafts:
+        print("copilot deck: no completed draft or Sealed pool in these logs.", file=sys.stderr)
+        return 1
+    catalog, note = _load_catalog(args.cards, state.install_dir)
+    if catalog is None:
+        print(f"copilot deck: {note}", file=sys.stderr)
+        return 2
+    engine_name = args.engine or _default_engine()
+    results = []
+    for d in drafts:
+        set_code = d.set_code or infer_set(list(d.pool), catalog)
+        results.append(build_for_draft(d, catalog, engine_name, set_code))
+    if args.json:
+        json.dump({"drafts": results}, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(render_text(results, args.arena))
+    return 0
