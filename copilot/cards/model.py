@@ -52,6 +52,7 @@ class Card:
     toughness: str | None = None
     is_booster: bool | None = None
     sources: tuple[str, ...] = field(default=(), compare=False)
+    collector_number: str | None = field(default=None, compare=False)  # of this printing, for Arena import text
 
     @property
     def front_name(self) -> str:
@@ -77,7 +78,7 @@ class Card:
         """Fill this card's missing fields from `other` (this card's values win)."""
         updates = {}
         for f in ("arena_id", "set_code", "mana_cost", "mana_value", "type_line", "rarity", "text", "power",
-                  "toughness", "is_booster"):
+                  "toughness", "is_booster", "collector_number"):
             if getattr(self, f) is None and getattr(other, f) is not None:
                 updates[f] = getattr(other, f)
         if not self.colors and other.colors:
@@ -95,6 +96,7 @@ class Card:
             "mana_value": self.mana_value, "colors": "".join(self.colors),
             "color_identity": "".join(self.color_identity), "type_line": self.type_line, "rarity": self.rarity,
             "text": self.text, "power": self.power, "toughness": self.toughness, "is_booster": self.is_booster,
+            "collector_number": self.collector_number,
         }
 
 

@@ -24,6 +24,9 @@ def register(subparsers) -> None:
     p.add_argument("--engine", default=None,
                    help="engine that scores the pool's cards (default: the settings' engine, else ratings; falls "
                         "back to heuristic, then random, when it cannot answer)")
+    p.add_argument("--model", default=None, help="model file for --engine mlp/gguf/hf (as `copilot eval --model`)")
+    p.add_argument("--opt", action="append", default=[], metavar="ENGINE.KEY=VALUE",
+                   help="engine option, e.g. mlp.model=dsk-mlp.pt or ratings.ratings=FILE (repeatable)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON document")
     p.add_argument("--arena", action="store_true", help="also print the Arena import text of each suggestion")
     p.add_argument("--cards", nargs="+", action="extend", metavar="FILE", default=None,
@@ -39,6 +42,20 @@ def _check_paths(paths: list[str]) -> str | None:
         if p.is_dir():
             return f"copilot deck: {raw} is a folder; pass the log file inside it (Player.log)."
     return None
+
+
+def engine_options(engine: str, model: str | None, opts: list[str]) -> dict[str, dict]:
+    """{engine name: {key: value}} from --model and --opt ENGINE.KEY=VALUE. Raises ValueError on a bad --opt."""
+    out: dict[str, dict] = {}
+    if model:
+        out.setdefault(engine, {})["model"] = model
+    for item in opts:
+        key, sep, value = item.partition("=")
+        target, dot, field = key.partition(".")
+        if not sep or not dot or not target or not field:
+            raise ValueError(f"--opt {item!r}: expected ENGINE.KEY=VALUE, e.g. mlp.model=dsk-mlp.pt")
+        out.setdefault(target, {})[field] = value
+    return out
 
 
 def spells(names_and_cards) -> Counter:
@@ -61,25 +78,23 @@ def _default_engine() -> str:
     return Settings.load().default_engine or "ratings"
 
 
-def build_for_draft(draft, catalog, engine_name: str, set_code: str | None) -> dict:
-    """One draft: the pool's scores, the suggestion and (when registered) the comparison."""
+def build_for_draft(draft, catalog, engine_name: str, set_code: str | None, options: dict | None = None) -> dict:
+    """One draft: the pool's scores, the suggestion (with alternatives) and, when registered, the comparison."""
     from copilot.draft.deckbuild import suggest_deck
     from copilot.picking.pool_scores import score_pool
 
     pool = [catalog.card(g) for g in draft.pool]
-    scored = score_pool(pool, set_code, engine_name)
+    scored = score_pool(pool, set_code, engine_name, options)
     deck = suggest_deck(pool, scored.scores if scored.ok else None)
-    main = [c for c in deck.spells + deck.nonbasic_lands]
-    suggested_names = [c.name for c in main] + [name for name, n in deck.basics.items() for _ in range(n)]
     out = {"event": draft.event_name, "set": set_code, "kind": draft.kind, "format": draft.format,
            "pool_size": len(pool), "engine": scored.engine, "engine_note": scored.note, "engine_error": scored.error,
-           "colours": "".join(deck.colours), "suggested": suggested_names,
-           "sideboard": [c.name for c in deck.sideboard], "arena": deck.to_arena(),
+           "colours": deck.label, "suggested": deck.main_names(), "deck": deck.to_dict(),
+           "mana_problems": deck.mana_problems(), "arena": deck.to_arena(),
            "registered": None, "shared": None, "registered_spells": None}
     if draft.deck is not None and draft.deck.main:
         reg = [catalog.card(g) for g in draft.deck.main]
-        cmp = compare(main, reg)
-        out.update({"registered": [c.name for c in reg], "registered_size": len(reg), **cmp})
+        out.update({"registered": [c.name for c in reg], "registered_size": len(reg),
+                    **compare(deck.main_cards(), reg)})
     return out
 
 
@@ -90,8 +105,16 @@ def render_text(results: list[dict], show_arena: bool) -> str:
                    f"  scored by {r['engine']}")
         if r["engine_note"] and "fallback" in r["engine_note"]:
             out.append(f"    note: {r['engine_note']}")
-        out.append(f"    suggested: {r['colours']}  " + ", ".join(
-            f"{k} x{v}" if v > 1 else k for k, v in Counter(r["suggested"]).items()))
+        d = r["deck"]
+        curve = " ".join(f"{k}:{v}" for k, v in d["curve"].items())
+        basics = ", ".join(f"{n} {b}" for b, n in d["basics"].items())
+        out.append(f"    suggested: {d['label']}  score {d['score']}  {d['spells']} spells ({d['creatures']} "
+                   f"creatures; curve {curve}), {d['lands']} lands ({basics})")
+        out.append("      " + ", ".join(f"{k} x{v}" if v > 1 else k for k, v in Counter(r["suggested"]).items()))
+        if d["alternatives"]:
+            out.append("    alternatives: " + "; ".join(f"{a['label']} {a['score']}" for a in d["alternatives"]))
+        for problem in r["mana_problems"]:
+            out.append(f"    MANA PROBLEM: {problem}")
         if r["registered"] is not None:
             pct = 100.0 * r["shared"] / r["registered_spells"] if r["registered_spells"] else 0.0
             out.append(f"    registered deck: {r['registered_size']} cards, {r['registered_spells']} non-land; "
@@ -135,10 +158,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"copilot deck: {note}", file=sys.stderr)
         return 2
     engine_name = args.engine or _default_engine()
+    try:
+        options = engine_options(engine_name, args.model, args.opt)
+    except ValueError as exc:
+        print(f"copilot deck: {exc}", file=sys.stderr)
+        return 2
     results = []
     for d in drafts:
         set_code = d.set_code or infer_set(list(d.pool), catalog)
-        results.append(build_for_draft(d, catalog, engine_name, set_code))
+        results.append(build_for_draft(d, catalog, engine_name, set_code, options))
     if args.json:
         json.dump({"drafts": results}, sys.stdout)
         sys.stdout.write("\n")

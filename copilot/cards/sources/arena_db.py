@@ -24,8 +24,8 @@ from pathlib import Path
 
 from copilot.cards.mana import arena_mana_text, mana_value
 from copilot.cards.model import Card
-from copilot.cards.sources import (CardSourceError, SQLITE_MAGIC, build_type_line, norm_name, norm_set_code, to_float,
-                                   to_int)
+from copilot.cards.sources import (CardSourceError, SQLITE_MAGIC, build_type_line, norm_name, norm_set_code,
+                                   text_or_none, to_float, to_int)
 
 log = logging.getLogger(__name__)
 RARITY = {2: "common", 3: "uncommon", 4: "rare", 5: "mythic"}
@@ -250,6 +250,7 @@ def _read(con, path: Path) -> list[Card]:
             power=power,
             toughness=toughness,
             sources=(source,),
+            collector_number=text_or_none(r.get("collectornumber")),
         ))
     return cards
 

@@ -59,6 +59,7 @@ def _card_from_faces(faces: list[dict], set_code: str | None, source: str) -> Ca
         toughness=text_or_none(front.get("toughness")),
         is_booster=is_booster,
         sources=(source,),
+        collector_number=text_or_none(front.get("number")),
     )
 
 

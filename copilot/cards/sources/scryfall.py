@@ -59,6 +59,7 @@ def card_from_object(obj: dict, source: str) -> Card | None:
         toughness=text_or_none(obj.get("toughness", front.get("toughness"))),
         is_booster=booster if isinstance(booster, bool) else None,
         sources=(source,),
+        collector_number=text_or_none(obj.get("collector_number")),
     )
 
 
