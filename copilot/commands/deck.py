@@ -58,46 +58,6 @@ def engine_options(engine: str, model: str | None, opts: list[str]) -> dict[str,
     return out
 
 
-def spells(names_and_cards) -> Counter:
-    """Non-land cards by name, one count per copy."""
-    return Counter(c.name for c in names_and_cards if not c.is_land)
-
-
-def compare(suggested: list, registered: list) -> dict:
-    """Shared non-land main-deck cards (multiset intersection by name)."""
-    s, r = spells(suggested), spells(registered)
-    shared = s & r
-    return {"shared": sum(shared.values()), "registered_spells": sum(r.values()),
-            "suggested_spells": sum(s.values()),
-            "only_suggested": sorted((s - r).elements()), "only_registered": sorted((r - s).elements())}
-
-
-def _default_engine() -> str:
-    from copilot.settings import Settings
-
-    return Settings.load().default_engine or "ratings"
-
-
-def build_for_draft(draft, catalog, engine_name: str, set_code: str | None, options: dict | None = None) -> dict:
-    """One draft: the pool's scores, the suggestion (with alternatives) and, when registered, the comparison."""
-    from copilot.draft.deckbuild import suggest_deck
-    from copilot.picking.pool_scores import score_pool
-
-    pool = [catalog.card(g) for g in draft.pool]
-    scored = score_pool(pool, set_code, engine_name, options)
-    deck = suggest_deck(pool, scored.scores if scored.ok else None)
-    out = {"event": draft.event_name, "set": set_code, "kind": draft.kind, "format": draft.format,
-           "pool_size": len(pool), "engine": scored.engine, "engine_note": scored.note, "engine_error": scored.error,
-           "colours": deck.label, "suggested": deck.main_names(), "deck": deck.to_dict(),
-           "mana_problems": deck.mana_problems(), "arena": deck.to_arena(),
-           "registered": None, "shared": None, "registered_spells": None}
-    if draft.deck is not None and draft.deck.main:
-        reg = [catalog.card(g) for g in draft.deck.main]
-        out.update({"registered": [c.name for c in reg], "registered_size": len(reg),
-                    **compare(deck.main_cards(), reg)})
-    return out
-
-
 def render_text(results: list[dict], show_arena: bool) -> str:
     out = []
     for n, r in enumerate(results, 1):
@@ -118,7 +78,9 @@ def render_text(results: list[dict], show_arena: bool) -> str:
         if r["registered"] is not None:
             pct = 100.0 * r["shared"] / r["registered_spells"] if r["registered_spells"] else 0.0
             out.append(f"    registered deck: {r['registered_size']} cards, {r['registered_spells']} non-land; "
-                       f"the suggestion shares {r['shared']} of them ({pct:.0f}%)")
+                       f"the suggestion shares {r['shared']} of them ({pct:.0f}%)"
+                       + ("  [the whole pool was registered: not a built deck, left out of the total]"
+                          if r["whole_pool"] else ""))
             if r["only_registered"]:
                 out.append("      only in the registered deck: " + ", ".join(r["only_registered"]))
             if r["only_suggested"]:
@@ -127,12 +89,13 @@ def render_text(results: list[dict], show_arena: bool) -> str:
             out.append("")
             out.extend("    " + line for line in r["arena"].splitlines())
         out.append("")
-    compared = [r for r in results if r["registered"] is not None]
+    compared = [r for r in results if r["registered"] is not None and not r["whole_pool"]]
     if compared:
         shared = sum(r["shared"] for r in compared)
         total = sum(r["registered_spells"] for r in compared)
+        mean = sum(r["shared"] / r["registered_spells"] for r in compared if r["registered_spells"]) / len(compared)
         out.append(f"{len(compared)} registered deck(s): the suggestions share {shared} of {total} registered "
-                   f"non-land cards ({100.0 * shared / total:.1f}%)")
+                   f"non-land cards ({100.0 * shared / total:.1f}%; mean per deck {100.0 * mean:.1f}%)")
     return "\n".join(out)
 
 
@@ -141,15 +104,16 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    from copilot.arena.replay import replay_paths
     from copilot.commands.replay import _load_catalog, infer_set
+    from copilot.draft.replay import replay_paths
+    from copilot.picking.deck_report import deck_ready, deck_report
 
     try:
         state = replay_paths(args.paths)
     except OSError as exc:
         print(f"copilot deck: cannot read {exc.filename or 'log'}: {exc.strerror or exc}.", file=sys.stderr)
         return 2
-    drafts = [d for d in state.drafts if d.pool and (d.complete or d.kind == "sealed")]
+    drafts = [d for d in state.drafts if deck_ready(d)]
     if not drafts:
         print("copilot deck: no completed draft or Sealed pool in these logs.", file=sys.stderr)
         return 1
@@ -166,9 +130,9 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for d in drafts:
         set_code = d.set_code or infer_set(list(d.pool), catalog)
-        results.append(build_for_draft(d, catalog, engine_name, set_code, options))
+        results.append(deck_report(d, catalog, engine_name, options, set_code=set_code).to_dict())
     if args.json:
-        json.dump({"drafts": results}, sys.stdout)
+        json.dump({"engine": engine_name, "drafts": results}, sys.stdout)
         sys.stdout.write("\n")
     else:
         print(render_text(results, args.arena))

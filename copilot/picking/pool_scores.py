@@ -9,12 +9,13 @@ and `PoolScores.engine` / `note` say which.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from copilot.cards.model import Card
 from copilot.picking.engine import PickContext, PickEngine, safe_rank
-from copilot.picking.registry import fallback_chain, rank_with_fallback
+from copilot.picking.recommender import Recommender
 
 
 @dataclass
@@ -51,13 +52,20 @@ def engine_scores(engine: PickEngine | None, pool: Sequence[Card], set_code: str
     return _collect(rec) if rec.ok else None
 
 
+def pool_set_code(pool: Sequence[Card]) -> str | None:
+    """The set most of the pool's cards belong to (None when no card says)."""
+    counts = Counter(c.set_code.upper() for c in pool if c.set_code and not c.is_basic_land)
+    return counts.most_common(1)[0][0] if counts else None
+
+
 def score_pool(pool: Sequence[Card], set_code: str | None = None, engine_name: str | None = "ratings",
-               options: dict[str, dict] | None = None, engines: Sequence[PickEngine] | None = None) -> PoolScores:
-    """Scores from the named engine with the usual fallback chain (ratings -> heuristic -> random)."""
+               options: dict[str, dict] | None = None, recommender: Recommender | None = None) -> PoolScores:
+    """Scores from the named engine with the usual fallback chain (ratings -> heuristic -> random), or from a
+    Recommender the caller keeps (the GUI's, whose engines are already loaded)."""
     if not pool:
         return PoolScores(engine="none", error="empty pool")
-    chain = list(engines) if engines is not None else fallback_chain(engine_name, options)
-    rec = rank_with_fallback(chain, pool_context(pool, set_code))
+    recommender = recommender or Recommender(engine_name, None, options)
+    rec = recommender.rank(pool_context(pool, set_code or pool_set_code(pool)))
     if not rec.ok:
         return PoolScores(engine=rec.engine, note=rec.note, error=rec.error or "no engine could score the pool")
     return PoolScores(engine=rec.engine, scores=_collect(rec), note=rec.note)
