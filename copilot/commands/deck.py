@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    from copilot.commands.replay import _load_catalog, infer_set
+    from copilot.commands.replay import _default_engine, _load_catalog, infer_set
     from copilot.draft.replay import replay_paths
     from copilot.picking.deck_report import deck_ready, deck_report
 

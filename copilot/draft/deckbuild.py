@@ -7,8 +7,9 @@ Rules (stated, not a solver):
   top end), and so is each pair with a splash: a third colour for at most 3 cards that need exactly one symbol of it,
   each either strong (value >= SPLASH_MIN_Z) or backed by fixing in the pool (a land or rock that gives the colour,
   then value >= SPLASH_FIXED_MIN_Z); a splash costs SPLASH_COST (less with fixing) plus SPLASH_CARD_COST per card.
-  So the pair is chosen by the depth of its playables as well as its best cards: the objective is the sum of the 23
-  values less the curve penalties (and the splash costs);
+  A full third colour (any number of its cards, for pools whose pairs lack playables) costs THIRD_COST (less with
+  fixing) plus THIRD_CARD_COST per card. So the pair is chosen by the depth of its playables as well as its best
+  cards: the objective is the sum of the 23 values less the curve penalties and those costs;
 - a build short of spells (a small pool) plays extra basics, FILL_COST each, never an off-colour card;
 - lands: 17 (plus the missing spells): the pool's non-basic lands that give only the deck's colours (a fetch land
   only for a splash or when the engine rates it above the pool's average), then basics split by the mana symbols of
@@ -41,6 +42,8 @@ SPLASH_FIXED_MIN_Z = 1.0
 SPLASH_COST = 1.0
 SPLASH_FIXING_CREDIT = 0.35  # per fixing source of the splash colour, up to SPLASH_COST
 SPLASH_CARD_COST = 0.4
+THIRD_COST = 3.0
+THIRD_CARD_COST = 1.0
 FILL_COST = 1.5
 
 Scores = Union[Mapping[str, float], Callable[[Card], float], None]
@@ -164,6 +167,7 @@ class _Build:
     splash: tuple[str, ...]
     chosen: list[Candidate]
     objective: float
+    third: bool = False  # x is a full third colour, not a splash
 
 
 class _Pool:
@@ -200,17 +204,19 @@ def _builds(p: _Pool, t: Targets) -> list[_Build]:
         builds.append(_Build(pair, (), chosen, _score(chosen, t, 0.0)))
         for x in (c for c in COLOR_ORDER if c not in pair):
             fixing = fixing_sources(p.fixers(pair), x)
+            outside = [(i, c) for i, c in enumerate(p.spells) if not castable(c, pair) and castable(c, pair + (x,))]
             floor = SPLASH_FIXED_MIN_Z if fixing else SPLASH_MIN_Z
-            extra = [Candidate(c, p.z[id(c)] - SPLASH_CARD_COST, splash=True, order=i) for i, c in enumerate(p.spells)
-                     if not castable(c, pair) and castable(c, pair + (x,)) and off_pips(c, pair) == 1
-                     and p.z[id(c)] >= floor]
-            if not extra:
-                continue
-            chosen = select(base + extra, t)
-            if not any(c.splash for c in chosen):
-                continue
-            cost = max(0.0, SPLASH_COST - SPLASH_FIXING_CREDIT * fixing)
-            builds.append(_Build(pair, (x,), chosen, _score(chosen, t, cost)))
+            extra = [Candidate(c, p.z[id(c)] - SPLASH_CARD_COST, splash=True, order=i) for i, c in outside
+                     if off_pips(c, pair) == 1 and p.z[id(c)] >= floor]
+            chosen = select(base + extra, t) if extra else []
+            if any(c.splash for c in chosen):
+                cost = max(0.0, SPLASH_COST - SPLASH_FIXING_CREDIT * fixing)
+                builds.append(_Build(pair, (x,), chosen, _score(chosen, t, cost)))
+            third = [Candidate(c, p.z[id(c)] - THIRD_CARD_COST, splash=True, order=i) for i, c in outside]
+            chosen = select(base + third, t, max_splash=t.spells) if third else []
+            if sum(c.splash for c in chosen) > t.max_splash_cards:  # fewer cards: the splash build covers it
+                cost = max(0.0, THIRD_COST - SPLASH_FIXING_CREDIT * fixing)
+                builds.append(_Build(pair, (x,), chosen, _score(chosen, t, cost), third=True))
     return builds
 
 
@@ -237,9 +243,13 @@ def _lands(p: _Pool, colours: set[str], splash: bool) -> list[Card]:
 def _deck(p: _Pool, b: _Build, t: Targets) -> DeckSuggestion:
     spells = [c.card for c in b.chosen]
     used_splash = tuple(x for x in b.splash if any(c.splash for c in b.chosen))
-    main = tuple(c for c in b.pair if c in _colours_needed(spells, b.pair + used_splash)) or b.pair[:1]
+    if b.third:
+        used_splash, pair = (), b.pair + b.splash
+    else:
+        pair = b.pair
+    main = tuple(c for c in pair if c in _colours_needed(spells, pair + used_splash)) or pair[:1]
     colours = set(main) | set(used_splash)
-    nonbasic = _lands(p, colours, bool(used_splash) or len(b.pair) > 2)
+    nonbasic = _lands(p, colours, bool(used_splash) or b.third)
     notes = []
     missing = t.spells - len(spells)
     if missing > 0:
@@ -285,13 +295,13 @@ def suggest_deck(pool: Sequence[Card], scores: Scores = None, targets: Targets =
     if best.splash:
         take(next(b for b in builds if b.pair == best.pair and not b.splash))
     else:
-        splashes = [b for b in builds if b.pair == best.pair and b.splash]
+        splashes = [b for b in builds if b.pair == best.pair and b.splash and not b.third]
         if splashes:
             take(splashes[0])
     for b in builds:
         if len(picked) >= alternatives:
             break
-        if not b.splash and len(b.pair) == 2 and set(b.pair) != set(best.pair):
+        if not b.splash and set(b.pair) != set(best.pair):
             take(b)
     deck.alternatives.sort(key=lambda d: -(d.score or 0.0))
     return deck

@@ -84,14 +84,17 @@ def objective(chosen: Sequence[Candidate], t: Targets) -> float:
     return sum(c.value for c in chosen) - penalty(creatures, early, top, t)
 
 
-def select(candidates: Sequence[Candidate], t: Targets = DEFAULT_TARGETS) -> list[Candidate]:
-    """The spells of the build (at most t.spells; fewer only when there are not enough candidates)."""
+def select(candidates: Sequence[Candidate], t: Targets = DEFAULT_TARGETS, max_splash: int | None = None) \
+        -> list[Candidate]:
+    """The spells of the build (at most t.spells; fewer only when there are not enough candidates), with at most
+    `max_splash` (default t.max_splash_cards) candidates flagged `splash`."""
+    limit = t.max_splash_cards if max_splash is None else max_splash
     order = sorted(candidates, key=lambda c: (-c.value, c.order, c.card.name))
     chosen: list[Candidate] = []
     rest: list[Candidate] = []
     splash = 0
     for c in order:
-        if len(chosen) < t.spells and (not c.splash or splash < t.max_splash_cards):
+        if len(chosen) < t.spells and (not c.splash or splash < limit):
             chosen.append(c)
             splash += c.splash
         else:
@@ -102,7 +105,7 @@ def select(candidates: Sequence[Candidate], t: Targets = DEFAULT_TARGETS) -> lis
         best_gain, best = 1e-9, None
         for i, out in enumerate(chosen):
             for j, inn in enumerate(rest):
-                if inn.splash and not out.splash and splash >= t.max_splash_cards:
+                if inn.splash and not out.splash and splash >= limit:
                     continue
                 p = penalty(creatures - out.creature + inn.creature, early - out.early + inn.early,
                             top - out.top + inn.top, t)
