@@ -14,8 +14,9 @@ Rules (stated, not a solver):
 - lands: 17 (plus the missing spells): the pool's non-basic lands that give only the deck's colours (a fetch land
   only for a splash or when the engine rates it above the pool's average), then basics split by the mana symbols of
   the chosen spells (`manabase.split_basics`);
-- the best build is the suggestion; the alternatives are the next best builds of other colour pairs and, when the pool
-  supports one, the best splash (or, when the suggestion splashes, the same pair without it).
+- the best build is the suggestion; the alternatives are, first, the same pair with its best splash (or, when the
+  suggestion splashes, without it) where the pool supports one, then the next best builds of other colours, leaving
+  out builds with fewer spells than the suggestion (less one).
 A build's score is in the engine's units: the pool's mean score plus its standard deviation times the objective per
 spell slot (for ratings: an "effective GIH win rate" of the 23 spells).
 """
@@ -281,27 +282,16 @@ def suggest_deck(pool: Sequence[Card], scores: Scores = None, targets: Targets =
     builds = sorted(_builds(p, targets), key=lambda b: -b.objective)
     best = builds[0]
     deck = _deck(p, best, targets)
-    picked: list[_Build] = []
     seen = {(frozenset(deck.colours), deck.splash)}
-
-    def take(b: _Build) -> None:
+    counterpart = [b for b in builds if b.pair == best.pair and bool(b.splash) != bool(best.splash) and not b.third]
+    for b in counterpart[:1] + [b for b in builds[1:] if b not in counterpart[:1]]:
+        if len(deck.alternatives) >= alternatives:
+            break
         d = _deck(p, b, targets)
         key = (frozenset(d.colours), d.splash)
-        if key not in seen and len(picked) < alternatives:
-            seen.add(key)
-            picked.append(b)
-            deck.alternatives.append(d)
-
-    if best.splash:
-        take(next(b for b in builds if b.pair == best.pair and not b.splash))
-    else:
-        splashes = [b for b in builds if b.pair == best.pair and b.splash and not b.third]
-        if splashes:
-            take(splashes[0])
-    for b in builds:
-        if len(picked) >= alternatives:
-            break
-        if not b.splash and set(b.pair) != set(best.pair):
-            take(b)
+        if key in seen or len(d.spells) < len(deck.spells) - 1:  # a build short of spells is no alternative
+            continue
+        seen.add(key)
+        deck.alternatives.append(d)
     deck.alternatives.sort(key=lambda d: -(d.score or 0.0))
     return deck

@@ -20,8 +20,10 @@ from copilot.gui.theme import MANA
 from copilot.gui.widgets.card_text import color_key
 from copilot.gui.widgets.charts import BarChart
 from copilot.gui.widgets.labels import role_label
+from copilot.gui.widgets.deck_view import DeckView
 from copilot.gui.widgets.pack_view import PackView
 from copilot.gui.workers import UiBridge, run_async
+from copilot.picking.deck_report import deck_ready
 
 ENABLE_LOGS_HELP = ("Arena is not writing draft messages. In MTG Arena open Options -> Account, tick "
                     "'Detailed Logs (Plugin Support)', then restart Arena.")
@@ -113,6 +115,9 @@ class LivePanel(QWidget):
         self.pack_view = PackView()
         pv.addWidget(self.engine_label)
         pv.addWidget(self.pack_view)
+        self.deck_view = DeckView()  # in place of the pack once the draft is over, and for a Sealed pool
+        self.deck_view.hide()
+        pv.addWidget(self.deck_view)
         lv.addWidget(pack_box, 3)
 
         comm_box = QGroupBox("Commentary")
@@ -302,6 +307,11 @@ class LivePanel(QWidget):
 
     def _render_draft(self, draft: DraftState | None, rank: bool = True) -> None:
         catalog = self.ctx.loaded_catalog  # loading happens off the UI thread
+        ready = deck_ready(draft)  # picking is over: the deck view replaces the pack
+        for widget, on in ((self.pack_view, not ready), (self.engine_label, not ready), (self.deck_view, ready)):
+            widget.setVisible(on)
+        if ready or not self._banner.isHidden():  # compact mode (banner hidden) decides the commentary itself
+            self._comm_box.setVisible(not ready)
         if draft is None:
             self.event_label.setText("No draft in this log yet")
             self.pack_view.show_message("Waiting for a draft…" if self.session else "No draft in this log.")
@@ -342,11 +352,10 @@ class LivePanel(QWidget):
             if rec.picked:
                 self.history.addItem(f"P{rec.pack}p{rec.pick}: " + " + ".join(name(g) for g in rec.picked))
         self.history.scrollToBottom()
-        # the pack
-        if draft.kind == "sealed":
-            self.pack_box.setTitle("Sealed pool")
-            self.pack_view.show_message(f"Sealed event: a pool of {len(draft.pool)} cards. "
-                                        + (f"Deck submitted: {len(draft.deck.main)} cards." if draft.deck else ""))
+        # the pack, or the deck once picking is over
+        if ready:
+            self.pack_box.setTitle(f"{'Sealed pool' if draft.kind == 'sealed' else 'Draft complete'}: your deck")
+            self.deck_view.show_draft(draft, self.ctx)
             return
         if draft.current_pack and not draft.complete:
             self.pack_box.setTitle(f"Pack {draft.pack_number} · Pick {draft.pick_number}"
@@ -354,10 +363,9 @@ class LivePanel(QWidget):
             if rank or self.advice is None:
                 self._rank(draft)
             return
-        if draft.complete:
+        if draft.complete:  # a completed draft whose pool is not in the log
             self.pack_box.setTitle("Draft complete")
-            deck = f" Deck submitted: {len(draft.deck.main)} main, {len(draft.deck.side)} side." if draft.deck else ""
-            self.pack_view.show_message(f"Draft complete: {len(draft.pool)} cards in the pool.{deck}")
+            self.pack_view.show_message("Draft complete; the pool is not in the log.")
         else:
             self.pack_box.setTitle(f"Pack {draft.pack_number} · Pick {draft.pick_number}")
             self.pack_view.show_message("First pack not in the log yet: Arena writes it only after your first pick."
