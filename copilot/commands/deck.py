@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    from copilot.commands.replay import _default_engine, _load_catalog, infer_set
+    from copilot.cards.catalog import catalog_or_note
+    from copilot.commands.replay import _default_engine, infer_set
     from copilot.draft.replay import replay_paths
     from copilot.picking.deck_report import deck_ready, deck_report
 
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if not drafts:
         print("copilot deck: no completed draft or Sealed pool in these logs.", file=sys.stderr)
         return 1
-    catalog, note = _load_catalog(args.cards, state.install_dir)
+    catalog, note = catalog_or_note(args.cards, state.install_dir)
     if catalog is None:
         print(f"copilot deck: {note}", file=sys.stderr)
         return 2

@@ -4,7 +4,7 @@ Every suggestion must have a legal mana base: 40 cards, basics only of the colou
 needs a colour no land gives. The Pick-Two pool comes from a log written in the documented Pick-Two shape
 (arena-log-format.md §5.2/§5.3/§5.6: `EventPlayerDraftMakePick` with two `GrpIds`, seven picks per pack,
 `DraftCompleteDraft` with the `CardPool`), because no real Pick-Two log is in the fixtures; its packs are real DSK
-boosters drafted by ratings bots taking two cards a turn.
+boosters (the simulator's collation) drafted by ratings bots taking two cards a turn.
 """
 from __future__ import annotations
 
@@ -87,35 +87,29 @@ def test_pool_that_wants_a_splash_splashes_one_strong_single_pip_card(arena_logs
     assert plain.score < deck.score and "Swamp" not in plain.basics
 
 
-def _pick_two_log(seat, set_code="DSK", event="PickTwoDraft_DSK_20260801") -> list[str]:
-    """A human-pod Pick-Two draft as the 2026 client writes it, from a simulated seat's picks."""
-    draft_id = "0b6a3c1e-5d2f-4e8a-9c7b-1f2e3d4c5b6a"
-    lines = [P + "==> EventJoin " + json.dumps({"id": "j1", "request": json.dumps(
-        {"EventName": event, "EntryCurrencyType": "Gem", "EntryCurrencyPaid": 1500, "CustomTokenId": None,
-         "EventChoice": ""})}),
-        P + "8/1/2026 7:00:00 PM", "<== EventJoin(j1)",
-        json.dumps({"Course": {"CourseId": "c1", "InternalEventName": event, "CurrentModule": "PlayerDraft",
-                               "CardPool": []}})]
-    for n, e in enumerate(seat.picks):
+def _pick_two_log(seat) -> list[str]:
+    """A whole human-pod Pick-Two draft as the 2026 client writes it (the line shapes of tests/draft/pick_two_log.py,
+    plus the `DraftCompleteDraft` response with the pool), from a simulated seat's picks."""
+    from tests.draft.pick_two_log import EVENT, join_line, notify_line, pick_line
+
+    lines = [join_line()]
+    for e in seat.picks:
         pick = (e.pick + 1) // 2  # the simulator counts cards taken before; Arena counts picks (1..7)
-        lines.append(P + "Draft.Notify " + json.dumps({"draftId": draft_id, "SelfPick": pick, "SelfPack": e.pack,
-                                                       "PackCards": ",".join(str(c.arena_id) for c in e.pack_cards)}))
-        lines.append(P + "==> EventPlayerDraftMakePick " + json.dumps({"id": f"p{n}", "request": json.dumps(
-            {"DraftId": draft_id, "GrpIds": [c.arena_id for c in e.picked], "Pack": e.pack, "Pick": pick})}))
+        lines.append(notify_line(e.pack, pick, [c.arena_id for c in e.pack_cards]))
+        lines.append(pick_line(e.pack, pick, [c.arena_id for c in e.picked]))
     lines += [P + "==> DraftCompleteDraft " + json.dumps({"id": "d1", "request": json.dumps(
-        {"EventName": event, "IsBotDraft": False})}),
-        P + "8/1/2026 7:30:00 PM", "<== DraftCompleteDraft(d1)",
-        json.dumps({"CourseId": "c1", "InternalEventName": event, "CurrentModule": "DeckSelect",
+        {"EventName": EVENT, "IsBotDraft": False})}),
+        P + "9/1/2026 7:30:00 PM", "<== DraftCompleteDraft(d1)",
+        json.dumps({"CourseId": "c1", "InternalEventName": EVENT, "CurrentModule": "DeckSelect",
                     "CardPool": [c.arena_id for c in seat.pool]})]
-    return lines
+    return [line + "\n" for line in lines]
 
 
 def test_pick_two_pool_from_a_log_in_the_documented_shape(shared_data, catalog):
     from copilot.picking.ratings_engine import RatingsEngine
     from copilot.sim.boosters import make_generator
     from copilot.sim.table import DraftTable
-
-    from _simhelpers import set_cards
+    from tests.sim._simhelpers import set_cards
 
     gen = make_generator("DSK", set_cards(shared_data), shared_data)
     bots = RatingsEngine.from_options({"ratings": str(shared_data / "ratings/derived_gih_28d/DSK_gih_28d.csv")})
