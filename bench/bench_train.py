@@ -32,7 +32,8 @@ def run_variant(label: str, base, precision: str, quant: str, steps: int, seq: i
     from transformers import AutoTokenizer
 
     from copilot.training.config import TrainConfig
-    from copilot.training.trainer import ChatEncoder, autocast_ctx, load_model_for_training, make_optimizer
+    from copilot.training.chat_encoding import ChatEncoder
+    from copilot.training.model_setup import autocast_ctx, load_model_for_training, make_optimizer
 
     torch.set_num_threads(threads)
     cfg = TrainConfig(dataset="-", base_model=str(base.path), precision=precision, quant=quant, device="cpu",

@@ -36,6 +36,8 @@ def register(subparsers) -> None:
 def _main(args) -> int:
     from copilot.commands.train import _resolve_run
     from copilot.training.config import ConfigError
+    from copilot.picking.model_files import ModelFileError
+    from copilot.store.model_store import StoreError
     from copilot.training.export import QUANTS, ExportError, export_run
 
     quants = []
@@ -56,7 +58,7 @@ def _main(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # store errors (name taken, ...) are actionable messages too
-        if type(exc).__name__ in ("StoreError", "UnknownModelError", "ModelFileError"):
+        if isinstance(exc, (StoreError, ModelFileError)):  # UnknownModelError is a StoreError
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

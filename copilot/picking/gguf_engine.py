@@ -210,10 +210,13 @@ class GGUFEngine(EngineBase):
 
     def prompt_tokens(self, ctx: PickContext) -> tuple[list[int], list[dict]]:
         msgs = self._fmt.messages(ctx)
+        return self._message_tokens(msgs), msgs
+
+    def _message_tokens(self, msgs: list[dict]) -> list[int]:
         tmpl = self._chat_template()
         text = tmpl.render(msgs, add_generation_prompt=True)
         add_bos = not (tmpl.bos_token and text.startswith(tmpl.bos_token))
-        return self._tokenize(text, special=True, add_bos=add_bos), msgs
+        return self._tokenize(text, special=True, add_bos=add_bos)
 
     def end_ids(self, msgs: list[dict]) -> list[int]:
         """The end-of-turn token the template writes after an answer (e.g. <|im_end|>); EOS if it writes none."""
@@ -304,27 +307,61 @@ class GGUFEngine(EngineBase):
             if self._llm is None:
                 self._load()
             self._draft_key = ctx.draft_key  # informative: the prefix check alone decides what is reused
-            tokens, msgs = self.prompt_tokens(ctx)
-            end = self.end_ids(msgs)
+            msgs = self._fmt.messages(ctx)
             unique: dict[str, object] = {}
             for card in ctx.pack:
                 unique.setdefault(self._fmt.answer(card), card)
-            cands = {ans: self._tokenize(ans, special=False) + end for ans in unique}
-            need = len(tokens) + max(len(t) for t in cands.values()) + 8
-            if need > self._llm.n_ctx():
-                self._load(need)  # grows the context (reload); raises when n_ctx_train is exceeded
-                tokens, msgs = self.prompt_tokens(ctx)
             if self.grammar:
+                tokens, _ = self._prepare(msgs, list(unique))
                 return self._rank_grammar(ctx, tokens, unique, reuse, start)
-            evaluated = self._eval_prompt(tokens, reuse)
-            scores, n_cand = self._score_candidates(len(tokens), cands)
-        evaluated += n_cand
+            scores, evaluated = self._score(msgs, list(unique), reuse)
         m = max(scores.values())
         z = sum(math.exp(s - m) for s in scores.values())
         ranked = [CardScore(card=unique[a], score=s, probability=math.exp(s - m) / z)
                   for a, s in sorted(scores.items(), key=lambda kv: -kv[1])]
         return Recommendation(engine=self.name, ranked=ranked, model=self.model_label,
                               latency_ms=(time.perf_counter() - start) * 1000.0, tokens_evaluated=evaluated)
+
+    def score_messages(self, messages: list[dict], answers: Sequence[str],
+                       reuse: bool | None = None) -> dict[str, float]:
+        """{answer: Σ log p(answer + end-of-turn | messages)} for the distinct `answers`: what `rank` computes for
+        a pack, on messages that are already rendered (e.g. a dataset's validation example). Raises EngineError,
+        ModelFileError or ValueError (chat template) with a clear message."""
+        if not answers:
+            return {}
+        reuse = self.kv_reuse if reuse is None else reuse
+        with self._lock:
+            if self._llm is None:
+                self._load()
+            return self._score(list(messages), list(dict.fromkeys(answers)), reuse)[0]
+
+    def load(self) -> None:
+        """Validate the files and create the llama.cpp context now (otherwise the first pick does it)."""
+        with self._lock:
+            if self._llm is None:
+                self._load()
+
+    @property
+    def n_vocab(self) -> int | None:
+        return self._llm.n_vocab() if self._llm is not None else None
+
+    def _prepare(self, msgs: list[dict], answers: list[str]) -> tuple[list[int], dict[str, list[int]]]:
+        """Prompt tokens and candidate tokens; grows the context (a reload) when the prompt needs it."""
+        tokens = self._message_tokens(msgs)
+        end = self.end_ids(msgs)
+        cands = {ans: self._tokenize(ans, special=False) + end for ans in answers}
+        need = len(tokens) + max(len(t) for t in cands.values()) + 8
+        if need > self._llm.n_ctx():
+            self._load(need)  # grows the context (reload); raises when n_ctx_train is exceeded
+            tokens = self._message_tokens(msgs)
+        return tokens, cands
+
+    def _score(self, msgs: list[dict], answers: list[str], reuse: bool) -> tuple[dict[str, float], int]:
+        """(scores, prompt + candidate tokens evaluated); the caller holds the lock with a loaded context."""
+        tokens, cands = self._prepare(msgs, answers)
+        evaluated = self._eval_prompt(tokens, reuse)
+        scores, n_cand = self._score_candidates(len(tokens), cands)
+        return scores, evaluated + n_cand
 
     def _rank_grammar(self, ctx, tokens, unique, reuse, start) -> Recommendation:
         from llama_cpp import LlamaGrammar

@@ -1,10 +1,9 @@
 """Pick engine on a transformers causal LM from a local folder (+ an optional PEFT/LoRA adapter folder).
 
-Same scoring as the GGUF engine: the prompt (prompt format messages through the tokenizer's chat template with
-`add_generation_prompt=True`) is run once and its `past_key_values` kept; then every distinct card's answer
-tokens + the template's end-of-turn token are scored on top of that cache in ONE batched forward pass (the prompt
-cache is expanded to the number of candidates, candidates right-padded and masked). Σ log p(token) per card,
-probabilities normalised over the pack.
+Scoring is `copilot.picking.scoring` (the scorer the trainer's validation uses too): the prompt (prompt format
+messages through the tokenizer's chat template with `add_generation_prompt=True`) is run once and its
+`past_key_values` kept; then every distinct card's answer tokens + the template's end-of-turn token are scored on
+top of that cache in ONE batched forward pass. Σ log p(token) per card, probabilities normalised over the pack.
 
 4-bit NF4 (bitsandbytes) when CUDA and bitsandbytes are present, bf16 on CUDA otherwise, fp32 on CPU. Loads only
 local folders (never the hub). `rank_many` loops.
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from copilot.backends import missing
 from copilot.picking.engine import CardScore, EngineBase, PickContext, Recommendation
+from copilot.picking.scoring import ChatEncoder, ScoringError, candidate_logprobs
 
 
 class HFEngineError(RuntimeError):
@@ -40,7 +40,7 @@ class HFEngine(EngineBase):
         self._model = None
         self._tok = None
         self._fmt = None
-        self._end_ids: list[int] | None = None
+        self._encoder: ChatEncoder | None = None
         self._lock = threading.RLock()
         self.load_info: dict = {}
 
@@ -137,6 +137,10 @@ class HFEngine(EngineBase):
         if quant == "none":
             model.to(device)
         model.eval()
+        try:
+            self._encoder = ChatEncoder(tok)
+        except ScoringError as exc:
+            raise HFEngineError(f"{self.model_dir}: {exc}") from None
         self._tok, self._model, self._device = tok, model, device
         self.load_info = {"device": device, "quantization": quant, "dtype": str(kwargs.get("dtype", "nf4"))}
         return model
@@ -146,84 +150,12 @@ class HFEngine(EngineBase):
 
     # ---------------------------------------------------------------- tokens
     def prompt_ids(self, ctx: PickContext) -> tuple[list[int], list[dict]]:
+        """The prompt's token ids for `ctx` and the messages they were rendered from."""
         msgs = self._fmt.messages(ctx)
-        tok = self._tok
-        if getattr(tok, "chat_template", None):
-            ids = tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True, return_dict=False)
-            if isinstance(ids, dict) or hasattr(ids, "input_ids"):
-                ids = ids["input_ids"]
-            return list(ids), msgs
-        from copilot.picking.chat_template import PLAIN_TEMPLATE, ChatTemplate
+        return self._encoder.prompt_ids(msgs), msgs
 
-        text = ChatTemplate(PLAIN_TEMPLATE).render(msgs)
-        return tok(text, add_special_tokens=True)["input_ids"], msgs
-
-    def end_ids(self, msgs: list[dict]) -> list[int]:
-        if self._end_ids is None:
-            tok = self._tok
-            suffix = ""
-            if getattr(tok, "chat_template", None):
-                from copilot.picking.chat_template import ChatTemplate
-
-                try:
-                    suffix = ChatTemplate(tok.chat_template, tok.bos_token or "", tok.eos_token or "") \
-                        .answer_suffix(msgs)
-                except Exception:  # noqa: BLE001 - an exotic template: fall back to EOS
-                    suffix = ""
-            else:
-                suffix = "\n"
-            ids = tok(suffix, add_special_tokens=False)["input_ids"] if suffix else []
-            if not ids and tok.eos_token_id is not None:
-                ids = [tok.eos_token_id]
-            if not ids:
-                raise HFEngineError("the tokenizer has neither a chat template end marker nor an EOS token")
-            self._end_ids = ids[:1]
-        return self._end_ids
-
-    def candidate_ids(self, answer: str, end: list[int]) -> list[int]:
-        return self._tok(answer, add_special_tokens=False)["input_ids"] + end
-
-    # ---------------------------------------------------------------- scoring
-    def score(self, prompt_ids: list[int], cands: dict[str, list[int]]) -> dict[str, float]:
-        """Σ log p over each candidate's tokens after the prompt: prompt once, candidates in one batch."""
-        import torch
-        from transformers import DynamicCache
-
-        model = self._model
-        dev = self._device
-        keys = list(cands)
-        with torch.inference_mode():
-            p = torch.tensor([prompt_ids], device=dev)
-            out = model(input_ids=p, use_cache=True)
-            first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-            cache = out.past_key_values
-            scores = {k: float(first[cands[k][0]]) for k in keys}
-            feeds = [cands[k][:-1] for k in keys]  # the last token is only read
-            longest = max(len(f) for f in feeds)
-            if longest == 0:
-                return scores
-            n = len(keys)
-            if isinstance(cache, DynamicCache):
-                cache.batch_repeat_interleave(n)
-            else:  # pragma: no cover - legacy tuple caches
-                cache = tuple((k.repeat_interleave(n, 0), v.repeat_interleave(n, 0)) for k, v in cache)
-            pad = self._tok.pad_token_id if self._tok.pad_token_id is not None else 0
-            ids = torch.full((n, longest), pad, dtype=torch.long, device=dev)
-            cand_mask = torch.zeros((n, longest), dtype=torch.long, device=dev)
-            for i, f in enumerate(feeds):
-                if f:
-                    ids[i, :len(f)] = torch.tensor(f, device=dev)
-                    cand_mask[i, :len(f)] = 1
-            attn = torch.cat([torch.ones((n, len(prompt_ids)), dtype=torch.long, device=dev), cand_mask], dim=1)
-            pos = torch.arange(len(prompt_ids), len(prompt_ids) + longest, device=dev).unsqueeze(0).expand(n, -1)
-            out2 = model(input_ids=ids, attention_mask=attn, position_ids=pos, past_key_values=cache,
-                         use_cache=True)
-            logp = torch.log_softmax(out2.logits.float(), dim=-1)
-            for i, k in enumerate(keys):
-                toks = cands[k]
-                for j in range(len(toks) - 1):
-                    scores[k] += float(logp[i, j, toks[j + 1]])
-        return scores
+    def candidate_ids(self, answer: str) -> list[int]:
+        return self._encoder.candidate_ids(answer)
 
     def rank(self, ctx: PickContext) -> Recommendation:
         start = time.perf_counter()
@@ -232,19 +164,19 @@ class HFEngine(EngineBase):
         try:
             with self._lock:
                 self.load()
-                prompt, msgs = self.prompt_ids(ctx)
-                end = self.end_ids(msgs)
+                prompt, _ = self.prompt_ids(ctx)
                 unique: dict[str, object] = {}
                 for card in ctx.pack:
                     unique.setdefault(self._fmt.answer(card), card)
-                cands = {a: self.candidate_ids(a, end) for a in unique}
+                cands = {a: self.candidate_ids(a) for a in unique}
                 limit = getattr(self._model.config, "max_position_embeddings", None)
                 need = len(prompt) + max(len(c) for c in cands.values())
                 if limit and need > limit:
                     raise HFEngineError(f"the prompt needs {need} tokens but the model handles {limit}: use a "
                                         f"more compact prompt format (e.g. v1-compact)")
-                scores = self.score(prompt, cands)
-        except (HFEngineError, ValueError, OSError) as exc:
+                scores = candidate_logprobs(self._model, prompt, cands, device=self._device,
+                                            pad_id=self._encoder.pad_id)
+        except (HFEngineError, ValueError, OSError) as exc:  # ScoringError is a ValueError
             return Recommendation(engine=self.name, model=self.model_label, error=str(exc),
                                   latency_ms=(time.perf_counter() - start) * 1000.0)
         m = max(scores.values())

@@ -14,7 +14,6 @@ Every resolved folder carries ``base.json`` (what it is, where it came from). He
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from copilot.fileio import sha256_file, utc_now
 from copilot.paths import user_cache_dir
 
 BASE_MANIFEST = "base.json"
@@ -107,14 +107,6 @@ def spec_for(name_or_path: str) -> BaseModelSpec:
         return CATALOG[name_or_path]
     p = Path(name_or_path).expanduser()
     return BaseModelSpec(name=p.name or str(p), kind="local", display=str(p))
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------- SmolLM2 GGUF
@@ -229,7 +221,7 @@ def prepare_smollm(*, allow_download: bool = False, gguf: Path | None = None, lo
         (tmp / BASE_MANIFEST).write_text(json.dumps({
             "name": spec.name, "kind": "gguf", "display": spec.display,
             "source": {"gguf": str(gguf), "gguf_sha256": sha256_file(gguf), "package": SMOLLM_PYPI},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2))
+            "created": utc_now()}, indent=2))
 
     _write_atomically(target, build)
     log(f"  done in {time.perf_counter() - t0:.1f} s")
@@ -265,7 +257,7 @@ def prepare_smoke(*, allow_download: bool = False, gguf: Path | None = None, log
             (tmp / BASE_MANIFEST).write_text(json.dumps({
                 "name": spec.name, "kind": "random", "display": spec.display, "seed": 0,
                 "source": {"tokenizer_gguf": str(gguf)},
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2))
+                "created": utc_now()}, indent=2))
 
         _write_atomically(target, build)
     man = json.loads((target / BASE_MANIFEST).read_text())

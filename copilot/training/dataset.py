@@ -48,7 +48,8 @@ HISTORY_DRAFTS = 64  # drafts whose recent rows are kept for colour signals (row
 
 
 class DatasetError(Exception):
-    """The build cannot go on; the message says why and what to do. Nothing was written."""
+    """A dataset folder cannot be built (nothing was written) or read for training; the message says why and what
+    to do."""
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """Export a training run: merge the LoRA adapter into the base, write GGUF, quantize, validate, register.
 
-    merge (peft) -> safetensors folder -> GGUF f16 -> llama_model_quantize (Q8_0 / Q4_K_M) -> load with
-    llama-cpp-python and score one validation pick -> ModelStore.register(gguf, manifest)
+    merge (peft) -> safetensors folder -> GGUF f16 -> llama_model_quantize (Q8_0 / Q4_K_M) -> the `gguf` pick
+    engine loads it and ranks one validation pick -> ModelStore.register(gguf, manifest)
 
 GGUF conversion routes (stack-notes §6):
-- ``direct`` (route c): for llama-architecture models (SmolLM2, Mistral and the smoke model) whose tokenizer exists
-  in a GGUF (SmolLM2's): hyper-parameters from config.json, tokenizer metadata copied from that GGUF, tensors
-  renamed with gguf's tensor map and q/k re-permuted. Needs only the `gguf` package.
+- ``direct`` (route c, `gguf_llama.write_llama_gguf`): for llama-architecture models (SmolLM2, Mistral and the
+  smoke model) whose tokenizer exists in a GGUF (SmolLM2's): hyper-parameters from config.json, tokenizer
+  metadata copied from that GGUF, tensors renamed with gguf's tensor map and q/k re-permuted. Needs only `gguf`.
 - ``script`` (route b): llama.cpp's own `convert_hf_to_gguf.py` with its `conversion/` and `gguf-py/`, extracted once
   from the pinned llama-cpp-python sdist into ``user_cache_dir()/llama-cpp-src`` (downloaded only when allowed).
   Used for hub models such as Mistral-7B whose tokenizer is not in any GGUF here.
@@ -20,16 +20,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from copilot.fileio import utc_now
 from copilot.paths import user_cache_dir
-from copilot.training.trainer import ADAPTER_DIR, RUN_INFO, checkpoint_dirs, utcnow, verify_checkpoint
+from copilot.training.checkpoints import checkpoint_dirs, verify_checkpoint
+from copilot.training.gguf_llama import ExportError, write_llama_gguf
+from copilot.training.lora_gguf import export_lora_gguf
+from copilot.training.run_folder import ADAPTER_DIR, RUN_INFO
 
 QUANTS = ("Q8_0", "Q4_K_M", "F16")
 LLAMA_CPP_VERSION = "0.3.36"
-LLAMA_ARCHS = {"LlamaForCausalLM", "MistralForCausalLM"}
-
-
-class ExportError(RuntimeError):
-    """Export cannot proceed; the message says what is missing and what to do."""
 
 
 @dataclass
@@ -77,95 +76,6 @@ def merge_adapter(base_dir: Path, adapter_dir: Path, out_dir: Path) -> Path:
     merged.save_pretrained(str(out_dir), safe_serialization=True)
     AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))
     return out_dir
-
-
-# ------------------------------------------------------------------------------------------------ GGUF (route c)
-def _load_state_dict(folder: Path) -> dict:
-    from safetensors.torch import load_file
-
-    sd = {}
-    files = sorted(folder.glob("*.safetensors"))
-    if not files:
-        raise ExportError(f"no *.safetensors weights in {folder}")
-    for f in files:
-        sd.update(load_file(str(f)))
-    return sd
-
-
-def _permute(w, n_head: int):
-    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-
-
-def write_llama_gguf(hf_dir: Path, out_path: Path, tokenizer_gguf: Path, *, name: str, outtype: str = "f16",
-                     extra_meta: dict | None = None) -> Path:
-    """Write a llama-architecture HF checkpoint as GGUF, taking the tokenizer metadata from `tokenizer_gguf`."""
-    import gguf
-    import numpy as np
-    import torch
-
-    cfg = json.loads((hf_dir / "config.json").read_text())
-    arch_name = (cfg.get("architectures") or ["?"])[0]
-    if arch_name not in LLAMA_ARCHS:
-        raise ExportError(f"direct GGUF export covers {sorted(LLAMA_ARCHS)}, not {arch_name}; use --route script")
-    n_layers, n_head = cfg["num_hidden_layers"], cfg["num_attention_heads"]
-    n_kv = cfg.get("num_key_value_heads") or n_head
-    hidden = cfg["hidden_size"]
-    head_dim = cfg.get("head_dim") or hidden // n_head
-    rope = cfg.get("rope_theta") or (cfg.get("rope_parameters") or {}).get("rope_theta") or 10000.0
-    reader = gguf.GGUFReader(str(tokenizer_gguf))
-    tok_vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
-    if tok_vocab != cfg["vocab_size"]:
-        raise ExportError(f"vocabulary mismatch: the model has {cfg['vocab_size']} tokens, the tokenizer GGUF "
-                          f"{tokenizer_gguf.name} has {tok_vocab}; use --route script")
-
-    tmp = out_path.with_name(out_path.name + ".part")
-    w = gguf.GGUFWriter(str(tmp), "llama")
-    w.add_type("model")
-    w.add_name(name)
-    for k, v in (extra_meta or {}).items():
-        w.add_string(k, str(v))
-    w.add_context_length(int(cfg.get("max_position_embeddings", 2048)))
-    w.add_embedding_length(hidden)
-    w.add_block_count(n_layers)
-    w.add_feed_forward_length(cfg["intermediate_size"])
-    w.add_head_count(n_head)
-    w.add_head_count_kv(n_kv)
-    w.add_layer_norm_rms_eps(float(cfg.get("rms_norm_eps", 1e-5)))
-    w.add_rope_freq_base(float(rope))
-    w.add_rope_dimension_count(head_dim)
-    w.add_vocab_size(cfg["vocab_size"])
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if outtype == "f16" else gguf.LlamaFileType.ALL_F32)
-    for key, f in reader.fields.items():
-        if not key.startswith("tokenizer."):
-            continue
-        vtype = f.types[0]
-        sub = f.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        w.add_key_value(key, f.contents(), vtype, sub_type=sub)
-
-    sd = _load_state_dict(hf_dir)
-    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_layers)
-    tied = cfg.get("tie_word_embeddings", False)
-    for hf_name, t in sd.items():
-        if hf_name == "lm_head.weight" and tied:
-            continue
-        if hf_name.endswith("rotary_emb.inv_freq"):
-            continue
-        gname = tmap.get_name(hf_name, try_suffixes=(".weight", ".bias"))
-        if gname is None:
-            raise ExportError(f"no GGUF name for tensor {hf_name}")
-        a = t.to(torch.float32).numpy()
-        if hf_name.endswith("q_proj.weight"):
-            a = _permute(a, n_head)
-        elif hf_name.endswith("k_proj.weight"):
-            a = _permute(a, n_kv)
-        a = a.astype(np.float16) if (a.ndim == 2 and outtype == "f16") else a.astype(np.float32)
-        w.add_tensor(gname, np.ascontiguousarray(a))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    os.replace(tmp, out_path)
-    return out_path
 
 
 # ------------------------------------------------------------------------------------------------ GGUF (route b)
@@ -239,67 +149,42 @@ def quantize(src: Path, dst: Path, quant: str, threads: int = 2) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ validate
-def validate_with_llama_cpp(gguf_path: Path, tokenizer_dir: Path, example: dict | None, threads: int = 1,
+def validate_with_llama_cpp(gguf_path: Path, example: dict | None, threads: int = 1,
                             lora_path: Path | None = None) -> dict:
-    """Load the GGUF with llama-cpp-python and rank the candidates of one validation example by log-probability.
+    """Load the GGUF in the `gguf` pick engine (the one live ranking uses) and rank the candidates of one validation
+    example by log-probability.
 
-    `lora_path`: a GGUF LoRA applied on top (validated first: llama.cpp crashes on a bad adapter)."""
-    import llama_cpp
-    import numpy as np
+    The engine validates the files first (llama.cpp crashes on a bad file or adapter instead of raising) and scores
+    the example's prompt messages with the model's own chat template and tokenizer. `lora_path`: a GGUF LoRA applied
+    on top. Any failure is an ExportError naming the file."""
+    import math
 
+    from copilot.picking.gguf_engine import EngineError, GGUFEngine
+    from copilot.picking.model_files import ModelFileError
+
+    engine = GGUFEngine(model=gguf_path, adapter=lora_path, n_threads=threads, kv_reuse=False)
     try:
-        from copilot.picking.model_files import validate_gguf
-
-        validate_gguf(gguf_path, kind="model")
-        if lora_path is not None:
-            validate_gguf(lora_path, kind="adapter", base=gguf_path)
-    except ImportError:  # pragma: no cover - the picking package ships with the app
-        pass
-    t0 = time.perf_counter()
-    llm = llama_cpp.Llama(model_path=str(gguf_path), n_ctx=2048, n_threads=threads, logits_all=False,
-                          verbose=False, lora_path=str(lora_path) if lora_path else None)
-    out = {"load_s": round(time.perf_counter() - t0, 3), "n_vocab": llm.n_vocab()}
-    try:
+        t0 = time.perf_counter()
+        engine.load()
+        out = {"load_s": round(time.perf_counter() - t0, 3), "n_vocab": engine.n_vocab}
         if example is None:
             return out
-        from transformers import AutoTokenizer
-
-        from copilot.training.trainer import ChatEncoder
-
-        enc = ChatEncoder(AutoTokenizer.from_pretrained(str(tokenizer_dir)))
-        prompt = enc.prompt_ids(example["messages"][:-1])
         cands = list(dict.fromkeys(example.get("meta", {}).get("candidates") or []))
         answer = example["messages"][-1]["content"]
-        nv = llm.n_vocab()
-
-        def last_logprobs():
-            x = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(nv,)).astype(np.float64)
-            return x - (x.max() + np.log(np.exp(x - x.max()).sum()))
-
         t1 = time.perf_counter()
-        llm.reset()
-        llm.eval(prompt)
-        first = last_logprobs()
-        scores = {}
-        for c in cands:
-            toks = enc.candidate_ids(c)
-            lp = first[toks[0]]
-            llm.n_tokens = len(prompt)
-            for prev, nxt in zip(toks[:-1], toks[1:]):
-                llm.eval([prev])
-                lp += last_logprobs()[nxt]
-            scores[c] = float(lp)
-        llm.reset()
-        ranked = sorted(scores, key=scores.get, reverse=True)
-        if not all(np.isfinite(v) for v in scores.values()):
-            raise ExportError(f"{gguf_path.name}: non-finite candidate scores {scores}")
-        out.update({"score_s": round(time.perf_counter() - t1, 3), "answer": answer,
-                    "predicted": ranked[0] if ranked else None, "answer_rank": ranked.index(answer) + 1
-                    if answer in ranked else None, "n_candidates": len(cands),
-                    "answer_logprob": round(scores.get(answer, float("nan")), 4)})
-        return out
+        scores = engine.score_messages(example["messages"][:-1], cands)
+    except (EngineError, ModelFileError, ValueError) as exc:
+        raise ExportError(f"{Path(gguf_path).name}: the gguf engine cannot rank a validation pick: {exc}") from None
     finally:
-        llm.close()
+        engine.close()
+    if not all(math.isfinite(v) for v in scores.values()):
+        raise ExportError(f"{Path(gguf_path).name}: non-finite candidate scores {scores}")
+    ranked = sorted(scores, key=scores.get, reverse=True)
+    out.update({"score_s": round(time.perf_counter() - t1, 3), "answer": answer,
+                "predicted": ranked[0] if ranked else None,
+                "answer_rank": ranked.index(answer) + 1 if answer in ranked else None, "n_candidates": len(cands),
+                "answer_logprob": round(scores.get(answer, float("nan")), 4)})
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ the pipeline
@@ -360,7 +245,7 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
                     or ad_manifest.get("dataset", {}).get("manifest")},
         "eval": {"validation_picks": ad_manifest["eval"]["validation_picks"]}
         if ad_manifest.get("eval", {}).get("validation_picks") else {},
-        "export": {"route": "direct" if use_direct else "script", "created": utcnow()},
+        "export": {"route": "direct" if use_direct else "script", "created": utc_now()},
     }
     for quant in quants:
         t = time.perf_counter()
@@ -372,7 +257,7 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
             quantize(f16, dst, quant, threads)
         res.timings[f"quantize_{quant}_s"] = round(time.perf_counter() - t, 2)
         t = time.perf_counter()
-        v = validate_with_llama_cpp(dst, merged, val_example, threads)
+        v = validate_with_llama_cpp(dst, val_example, threads)
         res.timings[f"validate_{quant}_s"] = round(time.perf_counter() - t, 2)
         res.validation[quant] = v
         res.gguf[quant] = dst
@@ -389,8 +274,6 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
             res.registered[quant] = entry.name
             log(f"  registered as {entry.name!r} in {store.root}")
     if lora_gguf:
-        from copilot.training.lora_gguf import export_lora_gguf
-
         t = time.perf_counter()
         lp = export_lora_gguf(adapter, base, work / f"{name}-lora.gguf", allow_download=allow_download)
         res.timings["lora_gguf_s"] = round(time.perf_counter() - t, 2)

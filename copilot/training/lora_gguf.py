@@ -12,13 +12,14 @@ import json
 import os
 from pathlib import Path
 
+from copilot.picking.model_files import validate_gguf
+from copilot.training.gguf_llama import LLAMA_ARCHS, ExportError, permute_heads
+
 
 def export_lora_gguf(adapter_dir: Path, base, out_path: Path, *, allow_download: bool = False) -> Path:
     import gguf
     import numpy as np
     from safetensors.torch import load_file
-
-    from copilot.training.export import LLAMA_ARCHS, ExportError, _permute
 
     adapter_dir = Path(adapter_dir)
     acfg = json.loads((adapter_dir / "adapter_config.json").read_text())
@@ -51,9 +52,9 @@ def export_lora_gguf(adapter_dir: Path, base, out_path: Path, *, allow_download:
         a = sd[key].float().numpy()
         b = sd[key.replace(".lora_A.", ".lora_B.")].float().numpy()
         if hf.endswith("q_proj.weight"):
-            b = _permute(b, n_head)
+            b = permute_heads(b, n_head)
         elif hf.endswith("k_proj.weight"):
-            b = _permute(b, n_kv)
+            b = permute_heads(b, n_kv)
         w.add_tensor(f"{gname}.lora_a", np.ascontiguousarray(a, dtype=np.float32))
         w.add_tensor(f"{gname}.lora_b", np.ascontiguousarray(b, dtype=np.float32))
         pairs += 1
@@ -64,10 +65,5 @@ def export_lora_gguf(adapter_dir: Path, base, out_path: Path, *, allow_download:
     w.write_tensors_to_file()
     w.close()
     os.replace(tmp, out_path)
-    try:
-        from copilot.picking.model_files import validate_gguf
-
-        validate_gguf(out_path, kind="adapter")
-    except ImportError:  # pragma: no cover
-        pass
+    validate_gguf(out_path, kind="adapter")
     return out_path

@@ -180,14 +180,40 @@ def cpu_seconds_per_step(cfg: TrainConfig, spec: BaseModelSpec) -> float | None:
     return per * cfg.max_seq_len / 512 * cfg.batch_size * cfg.grad_accum
 
 
-def device_message(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> str:
+@dataclass(frozen=True)
+class DeviceEstimate:
+    """Where a config would train and what it needs there: the answer to "does it fit?" without reading text.
+
+    `fits` is True / False against the GPU's memory, None on the CPU (RAM is not checked). `message` is the one
+    line `copilot train` prints (`device_message`)."""
+    device: str  # "cuda" | "cpu"
+    gpu: GPUInfo | None
+    memory: dict  # estimate_peak_memory(): bytes by component, "total", "lora_params"
+    fits: bool | None
+    seconds_per_step: float | None  # CPU only, from the measured table (None when unknown)
+    message: str
+
+    @property
+    def peak_gib(self) -> float:
+        return self.memory["total"] / GIB
+
+
+def estimate_device(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> DeviceEstimate:
     if gpu is not None and cfg.device != "cpu":
         est = estimate_peak_memory(spec, cfg, on_gpu=True)
-        fits = "fits" if est["total"] <= gpu.total_gib * GIB else "DOES NOT FIT: choose a smaller preset"
-        return f"CUDA GPU {gpu.name} ({gpu.total_gib:.1f} GiB): {format_memory(est)} -> {fits}"
+        fits = est["total"] <= gpu.total_gib * GIB
+        verdict = "fits" if fits else "DOES NOT FIT: choose a smaller preset"
+        return DeviceEstimate("cuda", gpu, est, fits, None,
+                              f"CUDA GPU {gpu.name} ({gpu.total_gib:.1f} GiB): {format_memory(est)} -> {verdict}")
     sps = cpu_seconds_per_step(cfg, spec)
     est = estimate_peak_memory(spec, cfg, on_gpu=False)
     eta = f", expect ~{sps:.1f} s/step (~{sps * cfg.max_steps / 60:.0f} min for {cfg.max_steps} steps)" if sps else ""
     prefix = "no CUDA GPU: training" if gpu is None else "training"
-    return (f"{prefix} will run on CPU with {spec.display}{eta}; "
-            f"{format_memory(est).replace('estimated peak memory', 'estimated peak RAM')}")
+    return DeviceEstimate("cpu", gpu, est, None, sps,
+                          f"{prefix} will run on CPU with {spec.display}{eta}; "
+                          f"{format_memory(est).replace('estimated peak memory', 'estimated peak RAM')}")
+
+
+def device_message(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> str:
+    """The CLI's line for `estimate_device` (the GUI reads the typed fields instead)."""
+    return estimate_device(cfg, spec, gpu).message

@@ -17,9 +17,12 @@ import time
 import traceback
 from pathlib import Path
 
+from copilot.fileio import utc_now
+from copilot.training.checkpoints import CheckpointError
 from copilot.training.config import ConfigError, TrainConfig
-from copilot.training.trainer import (STOP_FILE, CheckpointError, DatasetError, read_metrics, read_status,
-                                      write_status)
+from copilot.training.dataset import DatasetError
+from copilot.training.run_folder import STOP_FILE, read_metrics, read_status, write_status
+from copilot.training.run_state import RunState
 
 LOG_NAME = "train.log"
 PID_NAME = "train.pid"
@@ -33,9 +36,9 @@ def run(run_dir: str | Path, *, restart: bool = False, allow_download: bool = Fa
         cfg = TrainConfig.load(run_dir)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        write_status(run_dir, state="failed", pid=None, message=str(exc))
+        write_status(run_dir, state=RunState.FAILED, pid=None, message=str(exc))
         return EXIT_BAD_INPUT
-    write_status(run_dir, state="starting", pid=os.getpid(), message="loading the base model and dataset")
+    write_status(run_dir, state=RunState.STARTING, pid=os.getpid(), message="loading the base model and dataset")
     try:
         from copilot.training.base_models import BaseModelError, resolve_base_model
         from copilot.training.trainer import train
@@ -45,15 +48,16 @@ def run(run_dir: str | Path, *, restart: bool = False, allow_download: bool = Fa
             result = train(cfg, run_dir, resume=not restart, base=base)
         except (CheckpointError, DatasetError, BaseModelError, ConfigError) as exc:
             print(f"error: {exc}", file=sys.stderr)
-            write_status(run_dir, state="failed", pid=None, message=str(exc))
+            write_status(run_dir, state=RunState.FAILED, pid=None, message=str(exc))
             return EXIT_BAD_INPUT
-        return 0 if result.state in ("done", "stopped") else 1
+        return 0 if result.state in (RunState.DONE, RunState.STOPPED) else 1
     except KeyboardInterrupt:
-        write_status(run_dir, state="stopped", pid=None, message="interrupted; resume with `copilot train --resume`")
+        write_status(run_dir, state=RunState.STOPPED, pid=None,
+                     message="interrupted; resume with `copilot train --resume`")
         return 130
     except Exception as exc:  # noqa: BLE001 - recorded for the GUI/CLI, then re-raised for the log
         traceback.print_exc()
-        write_status(run_dir, state="failed", pid=None,
+        write_status(run_dir, state=RunState.FAILED, pid=None,
                      message=f"crashed: {type(exc).__name__}: {exc} (see {LOG_NAME}); "
                              f"`copilot train --resume {run_dir}` continues from the last checkpoint")
         return 1
@@ -99,13 +103,13 @@ def launch(run_dir: str | Path, *, restart: bool = False, allow_download: bool =
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=full_env,
                             **kwargs)
     log.close()
-    write_status(run_dir, state="launched", pid=proc.pid, message="process started")
+    write_status(run_dir, state=RunState.LAUNCHED, pid=proc.pid, message="process started")
     return proc
 
 
 def request_stop(run_dir: str | Path) -> Path:
     p = Path(run_dir) / STOP_FILE
-    p.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    p.write_text(utc_now())
     return p
 
 
@@ -140,12 +144,13 @@ def describe(run_dir: Path) -> str:
     st = read_status(run_dir)
     if not st:
         return f"{run_dir}: no status (not started)"
-    state = st.get("state", "?")
-    if state in ("running", "starting", "launched") and not is_running(run_dir):
-        state = f"{state} (process gone: crashed or killed; resume with `copilot train --resume {run_dir}`)"
+    state = RunState.of(st.get("state"))
+    shown = str(state) if state is not None else str(st.get("state", "?"))
+    if state is not None and state.active and not is_running(run_dir):
+        shown = f"{state} (process gone: crashed or killed; resume with `copilot train --resume {run_dir}`)"
     ms = read_metrics(run_dir)
     last = ms[-1] if ms else {}
-    parts = [f"state {state}", f"step {st.get('step', 0)}/{st.get('max_steps', '?')}"]
+    parts = [f"state {shown}", f"step {st.get('step', 0)}/{st.get('max_steps', '?')}"]
     if last:
         parts.append(f"loss {last.get('loss')}")
         parts.append(f"{last.get('tokens_per_s')} tok/s")

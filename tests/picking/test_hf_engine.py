@@ -55,11 +55,10 @@ def test_scores_match_full_sequence_computation(hf_engine, dsk_draft):
     assert names == {c.name for c in ctx.pack} and len(rec.ranked) == len(names)
     assert all(math.isfinite(s.score) for s in rec.ranked)
     assert sum(s.probability for s in rec.ranked) == pytest.approx(1.0, abs=1e-9)
-    prompt, msgs = hf_engine.prompt_ids(ctx)
+    prompt, _ = hf_engine.prompt_ids(ctx)
     assert hf_engine._tok.decode(prompt[-4:]).endswith("<|im_start|>assistant\n")
-    end = hf_engine.end_ids(msgs)
-    assert hf_engine._tok.convert_ids_to_tokens(end) == ["<|im_end|>"]
-    direct = {n: full_sequence_score(hf_engine._model, prompt, hf_engine.candidate_ids(n, end)) for n in names}
+    assert hf_engine._tok.convert_ids_to_tokens(hf_engine._encoder.end_ids) == ["<|im_end|>"]
+    direct = {n: full_sequence_score(hf_engine._model, prompt, hf_engine.candidate_ids(n)) for n in names}
     for s in rec.ranked:
         assert s.score == pytest.approx(direct[s.card.name], abs=1e-3), s.card.name
     assert rec.best.name == max(direct, key=direct.get)
@@ -72,11 +71,10 @@ def test_duplicates_and_single_token_candidates(hf_engine, tiny_mistral_dir):
     ctx = PickContext(pack=pack, pool=(Card("Island"),), pack_number=1, pick_number=3)
     rec = hf_engine.rank(ctx)
     assert rec.error is None and [s.card.name for s in rec.ranked].count("Plains") == 1
-    prompt, msgs = hf_engine.prompt_ids(ctx)
-    end = hf_engine.end_ids(msgs)
+    prompt, _ = hf_engine.prompt_ids(ctx)
     for s in rec.ranked:
         assert s.score == pytest.approx(full_sequence_score(hf_engine._model, prompt,
-                                                            hf_engine.candidate_ids(s.card.name, end)), abs=1e-3)
+                                                            hf_engine.candidate_ids(s.card.name)), abs=1e-3)
 
 
 def test_with_a_real_lora_adapter(tiny_mistral_dir, tmp_path, dsk_draft, hf_engine):
@@ -98,8 +96,6 @@ def test_with_a_real_lora_adapter(tiny_mistral_dir, tmp_path, dsk_draft, hf_engi
     assert "adapter" in rec.model
     plain = {s.card.name: s.score for s in hf_engine.rank(ctx).ranked}
     assert max(abs(plain[s.card.name] - s.score) for s in rec.ranked) > 1e-3
-    prompt, msgs = e.prompt_ids(ctx)
-    end = e.end_ids(msgs)
+    prompt, _ = e.prompt_ids(ctx)
     s = rec.ranked[0]
-    assert s.score == pytest.approx(full_sequence_score(e._model, prompt, e.candidate_ids(s.card.name, end)),
-                                    abs=1e-3)
+    assert s.score == pytest.approx(full_sequence_score(e._model, prompt, e.candidate_ids(s.card.name)), abs=1e-3)

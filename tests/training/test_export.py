@@ -34,7 +34,7 @@ def test_export_q8_0_loads_in_llama_cpp_and_matches_the_pytorch_scores(trained_s
 
     from copilot.training.export import export_run
     from copilot.store.model_store import ModelStore
-    from copilot.training.trainer import ChatEncoder, score_candidates
+    from copilot.picking.scoring import ChatEncoder, score_answers
 
     store_root = tmp_path / "store"
     res = export_run(trained_smoke_run, quants=("F16", "Q8_0"), out=tmp_path / "out", store_root=store_root,
@@ -49,7 +49,7 @@ def test_export_q8_0_loads_in_llama_cpp_and_matches_the_pytorch_scores(trained_s
     ex = json.loads((trained_smoke_run.parent / "ds" / "val.jsonl").read_text().splitlines()[0])
     tok = AutoTokenizer.from_pretrained(str(res.merged_dir))
     model = AutoModelForCausalLM.from_pretrained(str(res.merged_dir), dtype=torch.float32)
-    hf = score_candidates(model, ChatEncoder(tok), ex["messages"][:-1], ex["meta"]["candidates"], "cpu")
+    hf = score_answers(model, ChatEncoder(tok), ex["messages"][:-1], ex["meta"]["candidates"])
     hf_answer = hf[ex["messages"][-1]["content"]]
     assert res.validation["F16"]["answer_logprob"] == pytest.approx(hf_answer, abs=0.05)
     assert res.validation["Q8_0"]["answer_logprob"] == pytest.approx(hf_answer, rel=0.03, abs=0.3)
@@ -96,8 +96,8 @@ def test_adapter_as_gguf_lora_on_the_unmerged_base_equals_the_merged_model(train
     assert info.architecture == "llama"
     base_f16 = write_llama_gguf(smoke_base.path, tmp_path / "base-F16.gguf", smoke_base.tokenizer_gguf, name="base")
     ex = json.loads((trained_smoke_run.parent / "ds" / "val.jsonl").read_text().splitlines()[0])
-    with_lora = validate_with_llama_cpp(base_f16, res.merged_dir, ex, lora_path=lora)
-    without = validate_with_llama_cpp(base_f16, res.merged_dir, ex)
+    with_lora = validate_with_llama_cpp(base_f16, ex, lora_path=lora)
+    without = validate_with_llama_cpp(base_f16, ex)
     merged = res.validation["F16"]["answer_logprob"]
     # f16 base + f32 LoRA vs (fp32 merge rounded to f16): equal up to f16 rounding on this large-logit toy model
     assert with_lora["answer_logprob"] == pytest.approx(merged, rel=2e-3, abs=0.05)

@@ -30,7 +30,8 @@ def runner_env(copilot_home):
 
 @pytest.mark.slow
 def test_stop_then_resume_in_a_subprocess_continues_the_loss_curve(smoke_base, copilot_home, tmp_path):
-    from copilot.training.trainer import STOP_FILE, read_status, train
+    from copilot.training.run_folder import STOP_FILE, read_status
+    from copilot.training.trainer import train
 
     ds = write_dataset(tmp_path / "ds")
     cfg = config_from_preset("smoke", dataset=str(ds), max_steps=10, save_every=3, eval_examples=0,
@@ -66,7 +67,7 @@ def test_stop_then_resume_in_a_subprocess_continues_the_loss_curve(smoke_base, c
 @pytest.mark.slow
 def test_stop_file_stops_a_running_subprocess(smoke_base, copilot_home, tmp_path):
     from copilot.training import runner
-    from copilot.training.trainer import read_metrics, read_status
+    from copilot.training.run_folder import read_metrics, read_status
 
     ds = write_dataset(tmp_path / "ds")
     run = tmp_path / "run"
@@ -93,7 +94,8 @@ def test_stop_file_stops_a_running_subprocess(smoke_base, copilot_home, tmp_path
 
 @pytest.mark.slow
 def test_corrupt_checkpoint_falls_back_then_refuses_clearly(smoke_base, tmp_path):
-    from copilot.training.trainer import CheckpointError, find_resume_checkpoint, train
+    from copilot.training.checkpoints import CheckpointError, find_resume_checkpoint
+    from copilot.training.trainer import train
 
     ds = write_dataset(tmp_path / "ds")
     cfg = config_from_preset("smoke", dataset=str(ds), max_steps=6, save_every=2, keep_checkpoints=2,
@@ -137,7 +139,7 @@ def test_corrupt_checkpoint_falls_back_then_refuses_clearly(smoke_base, tmp_path
 
 def test_runner_reports_bad_config_and_missing_checkpoint(copilot_home, tmp_path):
     from copilot.training.runner import EXIT_BAD_INPUT, run
-    from copilot.training.trainer import read_status, write_status
+    from copilot.training.run_folder import read_status, write_status
 
     bad = tmp_path / "bad"
     bad.mkdir()

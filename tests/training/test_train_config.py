@@ -8,8 +8,8 @@ import pytest
 
 from copilot.training.base_models import CATALOG, BaseModelError, check_hf_folder, prepare_hub, resolve_base_model
 from copilot.training.config import ConfigError, TrainConfig
-from copilot.training.presets import (GIB, PRESETS, config_from_preset, detect_gpu, device_message,
-                                      estimate_peak_memory, lora_param_count, preset_for_gpu)
+from copilot.training.presets import (GIB, PRESETS, GPUInfo, config_from_preset, detect_gpu, device_message,
+                                      estimate_device, estimate_peak_memory, lora_param_count, preset_for_gpu)
 
 
 def test_config_roundtrip_and_clear_errors(tmp_path):
@@ -82,6 +82,24 @@ def test_no_gpu_message_names_model_and_speed():
     assert "s/step" in msg and "GiB" in msg
     if gpu is None:  # this machine: no CUDA
         assert device_message(cfg, CATALOG["smollm2-135m-instruct"], gpu) == msg
+
+
+def test_device_estimate_is_typed_and_the_cli_line_is_its_message():
+    mistral, smol = CATALOG["mistral-7b-instruct"], CATALOG["smollm2-135m-instruct"]
+    card = GPUInfo(0, "Test GPU 16 GB", 16.0)
+    ok = estimate_device(config_from_preset("gpu-16gb", dataset="/d"), mistral, card)
+    assert (ok.device, ok.fits, ok.gpu) == ("cuda", True, card) and ok.peak_gib <= 16
+    assert ok.message.endswith("-> fits")
+    big = estimate_device(config_from_preset("gpu-48gb", dataset="/d"), mistral, card)
+    assert big.fits is False and big.peak_gib > 16 and "DOES NOT FIT" in big.message
+    cpu_cfg = config_from_preset("cpu-small", dataset="/d", max_steps=100)
+    cpu = estimate_device(cpu_cfg, smol, None)
+    assert (cpu.device, cpu.fits, cpu.gpu) == ("cpu", None, None) and cpu.seconds_per_step > 0
+    assert cpu.memory["total"] == estimate_peak_memory(smol, cpu_cfg, on_gpu=False)["total"]
+    for cfg, spec, gpu, est in ((config_from_preset("gpu-16gb", dataset="/d"), mistral, card, ok),
+                                (config_from_preset("gpu-48gb", dataset="/d"), mistral, card, big),
+                                (cpu_cfg, smol, None, cpu)):
+        assert device_message(cfg, spec, gpu) == est.message
 
 
 def _fake_hub_cache(root: Path, repo_id: str, commit: str, model_dir: Path) -> None:

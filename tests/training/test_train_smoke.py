@@ -18,7 +18,8 @@ def quiet(*_a, **_k):
 def test_assistant_only_labels(smoke_base, toy_dataset):
     from transformers import AutoTokenizer
 
-    from copilot.training.trainer import ChatEncoder, JsonlFile
+    from copilot.training.chat_encoding import ChatEncoder
+    from copilot.training.data_stream import JsonlFile
 
     tok = AutoTokenizer.from_pretrained(str(smoke_base.path))
     enc = ChatEncoder(tok)
@@ -32,7 +33,9 @@ def test_assistant_only_labels(smoke_base, toy_dataset):
 
 
 def test_smoke_run_writes_metrics_checkpoints_and_adapter(smoke_base, tmp_path):
-    from copilot.training.trainer import read_status, train, verify_checkpoint
+    from copilot.training.checkpoints import verify_checkpoint
+    from copilot.training.run_folder import read_status
+    from copilot.training.trainer import train
 
     ds = write_dataset(tmp_path / "ds")
     cfg = config_from_preset("smoke", dataset=str(ds), max_steps=8, save_every=4, eval_examples=3)
@@ -73,7 +76,8 @@ def test_smoke_training_learns_the_toy_task(smoke_base, tmp_path):
 
 
 def test_bad_dataset_is_reported(smoke_base, tmp_path):
-    from copilot.training.trainer import DatasetError, train
+    from copilot.training.dataset import DatasetError
+    from copilot.training.trainer import train
 
     cfg = config_from_preset("smoke", dataset=str(tmp_path / "missing"), max_steps=2)
     with pytest.raises(DatasetError, match="does not exist.*copilot dataset build"):

@@ -65,7 +65,7 @@ def test_smollm_lora_steps_on_real_dsk_picks(smollm_base, dsk_dataset, tmp_path,
     if quant == "nf4":  # the frozen base really is 4-bit NF4, the LoRA weights are trainable fp32
         import bitsandbytes as bnb
 
-        from copilot.training.trainer import load_model_for_training
+        from copilot.training.model_setup import load_model_for_training
 
         model = load_model_for_training(cfg, smollm_base.path, "cpu")
         four = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
