@@ -18,6 +18,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from copilot.training.config import ConfigError, TrainConfig
+
 CONFIG_NAME = "accelerate.json"
 
 
@@ -53,12 +55,10 @@ def write_accelerate_config(run_dir: str | Path, n_gpus: int, mode: str | None =
     if mode is None:
         mode = "multi_gpu"
         try:
-            from copilot.training.config import TrainConfig
-
             cfg = TrainConfig.load(run_dir)
             mode = "fsdp" if cfg.quant == "none" and cfg.device == "cuda" else "multi_gpu"
             precision = cfg.precision if cfg.precision != "fp32" else "no"
-        except Exception:  # noqa: BLE001 - config problems are reported by the runner itself
+        except (ConfigError, OSError):  # reported by the runner itself
             precision = "bf16"
     else:
         precision = "bf16"

@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot.fileio import sha256_file, utc_now
@@ -346,7 +346,3 @@ def resolve_base_model(name_or_path: str, *, allow_download: bool = False, gguf:
     if spec.kind == "hub":
         return prepare_hub(spec, allow_download=allow_download, revision=revision, log=log)
     raise BaseModelError(f"unsupported base model kind {spec.kind}")  # pragma: no cover
-
-
-def describe_catalog() -> list[dict]:
-    return [asdict(s) for s in CATALOG.values()]

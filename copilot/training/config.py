@@ -163,8 +163,3 @@ class TrainConfig:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path} is not valid JSON: {exc}") from None
         return cls.from_dict(data, source=str(path))
-
-    # effective tokens per optimizer step, upper bound
-    @property
-    def tokens_per_step(self) -> int:
-        return self.batch_size * self.grad_accum * self.max_seq_len

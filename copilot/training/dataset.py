@@ -99,10 +99,8 @@ def _load_catalog(which: str):
     """(catalog or None, description for the manifest)."""
     if which == "none":
         return None, "none: names only (--catalog none)"
-    try:
-        from copilot.cards.catalog import default_catalog
-    except ImportError as exc:
-        return None, f"none: copilot.cards.catalog unavailable ({exc}); names only"
+    from copilot.cards.catalog import default_catalog
+
     try:
         cat = default_catalog()
     except Exception as exc:  # noqa: BLE001 - a missing data file must not stop a build; the manifest says so

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.fileio import utc_now
+from copilot.fileio import atomic_write_json, utc_now
 from copilot.paths import user_cache_dir
 from copilot.training.checkpoints import checkpoint_dirs, verify_checkpoint
 from copilot.training.gguf_llama import ExportError, write_llama_gguf
@@ -265,7 +265,7 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
             + (f", picked {v['predicted']!r} (human: {v['answer']!r}, rank {v['answer_rank']}/{v['n_candidates']})"
                if "predicted" in v else ""))
         m = dict(manifest, quantization=quant, validation=v, name=f"{name}-{quant.lower()}")
-        (dst.with_suffix(".manifest.json")).write_text(json.dumps(m, indent=2))
+        atomic_write_json(dst.with_suffix(".manifest.json"), m)
         if register:
             from copilot.store.model_store import ModelStore
 
