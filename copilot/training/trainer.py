@@ -91,7 +91,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
 
     tok = AutoTokenizer.from_pretrained(str(base.path))
     encoder = ChatEncoder(tok)
-    pad_id = tok.pad_token_id if tok.pad_token_id is not None else (encoder.end_ids or [0])[0]
+    pad_id = encoder.pad_id  # the tokenizer's pad token, else the end-of-turn token (labels mask it)
     train_file = JsonlFile(dataset_dir / "train.jsonl")
     val_file = JsonlFile(dataset_dir / "val.jsonl")
     stream = DataStream(train_file, encoder, cfg.max_seq_len, cfg.seed, cfg.max_train_examples)
