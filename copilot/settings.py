@@ -30,6 +30,11 @@ class Settings:
     card_files: list[str] = field(default_factory=list)  # extra card data (cards.csv, Scryfall, MTGJSON ...)
     ratings_dir: str = ""  # folder of 17lands ratings files
     data_dir: str = ""  # folder with 17lands draft files for training
+    # data services (empty = public default; COPILOT_17LANDS_URL, COPILOT_17LANDS_DATA_URL, COPILOT_SCRYFALL_URL win)
+    seventeenlands_url: str = ""
+    seventeenlands_data_url: str = ""
+    scryfall_url: str = ""
+    ratings_auto_refresh: bool = False  # opt-in: refresh the drafted set's 17lands ratings at most once a day
 
     @staticmethod
     def path() -> Path:
