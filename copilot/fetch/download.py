@@ -124,7 +124,7 @@ def download(client: HttpClient, url: str, dest: str | os.PathLike, progress: Pr
             with open(part, "ab" if offset else "wb") as fh:
                 try:
                     while True:
-                        chunk = resp.read(opts.chunk)
+                        chunk = resp.read1(opts.chunk)
                         if not chunk:
                             break
                         fh.write(chunk)

@@ -242,22 +242,26 @@ class HttpClient:
                 self._wait(wait, url)
                 attempt += 1
 
-    def _read_body(self, resp, url: str, got_before: int = 0) -> bytes:
+    def _read_body(self, resp, url: str) -> bytes:
+        """The whole body; a stall, a dropped connection or fewer bytes than Content-Length are transient."""
+        length = resp.getheader("Content-Length")
+        want = int(length) if length and length.isdigit() else None
         chunks, n = [], 0
         try:
             while True:
-                chunk = resp.read(self.options.chunk)
+                chunk = resp.read1(self.options.chunk)
                 if not chunk:
                     break
                 chunks.append(chunk)
                 n += len(chunk)
                 self._check_cancel(url)
         except socket.timeout:
-            raise _Transient(f"the answer stalled: no data for {self.options.read_timeout:g} s after "
-                             f"{got_before + n:,} bytes", "timeout") from None
+            raise _Transient(f"the answer stalled: no data for {self.options.read_timeout:g} s after {n:,} bytes",
+                             "timeout") from None
         except (http.client.IncompleteRead, ConnectionError, http.client.HTTPException, OSError) as exc:
-            raise _Transient(f"the connection dropped after {got_before + n:,} bytes ({type(exc).__name__})",
-                             "offline") from None
+            raise _Transient(f"the connection dropped after {n:,} bytes ({type(exc).__name__})", "offline") from None
+        if want is not None and n < want:
+            raise _Transient(f"the connection closed after {n:,} of {want:,} bytes", "offline")
         return b"".join(chunks)
 
     # ---- whole answers ------------------------------------------------------------------------------------

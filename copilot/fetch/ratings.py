@@ -13,6 +13,10 @@ Card objects carry ``name``, ``ever_drawn_win_rate`` (GIH WR, a fraction), ``eve
 ``card_ratings/data`` shape that `copilot.picking.ratings.load_ratings` reads, in
 ``<user data>/ratings/<SET>_<FORMAT>[_<group>]_17lands.json``, so the ratings engine uses them with no flag.
 The file is checked with that same reader before it is renamed into place.
+
+The card objects also name each card's Arena id, colour, rarity and types. Those are saved beside, as a 17lands
+cards.csv in ``<user data>/cards/<SET>_<FORMAT>_17lands_cards.csv`` (a folder the card catalog reads), so cards that a
+Scryfall ``set:`` search does not return, such as a set's bonus sheet (DSK's Special Guests), still have colours.
 """
 from __future__ import annotations
 
@@ -146,7 +150,7 @@ def fetch_ratings(req: RatingsRequest, client: HttpClient | None = None, store: 
                                      old.get("rated_cards", 0), mpath, ["not modified since the last fetch"])
             cards = card_objects(doc, resp.url)
         except FetchError as exc:
-            if exc.kind in ("offline", "timeout", "cancelled") or (exc.status is not None and exc.status >= 500):
+            if exc.kind in ("offline", "timeout", "cancelled") or exc.status == 429 or (exc.status or 0) >= 500:
                 raise  # the other endpoint is on the same server: no point in asking it now
             failures.append(f"{endpoint}: {exc}")
             continue
@@ -174,11 +178,33 @@ def fetch_ratings(req: RatingsRequest, client: HttpClient | None = None, store: 
                     "rated_cards": len(ratings.rated_values()), "games": _games(cards),
                     "etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified"),
                     "notes": notes}
+        cards_csv = _write_cards_csv(cards, store.cards_dir / f"{req.set_code}_{req.fmt}_17lands_cards.csv")
+        manifest["card_file"] = str(cards_csv) if cards_csv else None
         mpath = store.write_manifest("ratings", req.set_code, manifest, req.fmt, req.group)
         return RatingsResult(req.set_code, req.fmt, "fetched", dest, resp.url, endpoint, len(cards),
                              len(ratings.rated_values()), mpath, notes)
     raise FetchError(f"no 17lands ratings for {req.set_code} {req.fmt}: " + "; ".join(failures),
                      candidates[0][1], "http")
+
+
+def _write_cards_csv(cards: list[dict], dest: Path) -> Path | None:
+    """The cards' own attributes as a 17lands cards.csv (only those with an Arena id); None when there are none."""
+    import csv
+    import io
+
+    from copilot.fileio import atomic_write_text
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", "expansion", "name", "rarity", "color_identity", "mana_value", "types", "is_booster"])
+    n = 0
+    for c in cards:
+        grp = c.get("mtga_id")
+        if isinstance(grp, int) and grp > 0:
+            w.writerow([grp, "", c["name"], c.get("rarity") or "", c.get("color") or "", "", c.get("types") or "",
+                        ""])
+            n += 1
+    return atomic_write_text(dest, buf.getvalue()) if n else None
 
 
 def _strip(manifest: dict) -> dict:
