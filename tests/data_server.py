@@ -18,7 +18,8 @@ Faults: ``server.inject(path_prefix, *faults)`` queues faults for the next reque
 prefix, one per request: ``("status", 429, {"Retry-After": "1"})``, ``("status", 500)``, ``("drop", n)`` (headers
 with the full length, n body bytes, then the connection is cut), ``("stall", n)`` (n bytes, then silence until the
 server stops), ``("corrupt",)`` (the body with bytes flipped in its middle, same length), ``("body", bytes)``
-(serve these bytes instead, 200 application/json). Every request is recorded in ``server.requests``.
+(serve these bytes instead, 200 application/json), ``("delay", seconds)`` (answer normally, later), ``("slow", seconds)``
+(the body in 20 pieces spread over that time). Every request is recorded in ``server.requests``.
 
 Run it by hand: ``python -m tests.data_server`` prints the three base URLs to export.
 """
@@ -227,6 +228,9 @@ class DataServer:
         parts = urlsplit(h.path)
         self.requests.append(Served(h.path, dict(h.headers), time.monotonic()))
         fault = self._take_fault(parts.path)
+        if fault and fault[0] == "delay":  # a slow server: the answer comes after fault[1] seconds
+            self._stop.wait(fault[1])
+            fault = None
         if fault and fault[0] == "status":
             body = json.dumps({"error": f"injected {fault[1]}"}).encode()
             self._send(h, fault[1], body, "application/json", dict(fault[2]) if len(fault) > 2 else {})
@@ -264,6 +268,19 @@ class DataServer:
             if "gzip" in h.headers.get("Accept-Encoding", "") and not fault:
                 body = gzip.compress(body, 6)
                 headers["Content-Encoding"] = "gzip"
+        if fault and fault[0] == "slow":  # the whole body, in 20 pieces over fault[1] seconds
+            h.send_response(status)
+            for k, v in dict(headers, **{"Content-Type": ctype, "Content-Length": str(len(body))}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            step = len(body) // 20 + 1
+            for i in range(0, len(body), step):
+                h.wfile.write(body[i:i + step])
+                h.wfile.flush()
+                if self._stop.wait(fault[1] / 20):
+                    break
+            h.close_connection = True
+            return
         if fault and fault[0] in ("drop", "stall"):
             h.send_response(status)
             for k, v in dict(headers, **{"Content-Type": ctype, "Content-Length": str(len(body))}).items():

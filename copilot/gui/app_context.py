@@ -51,6 +51,19 @@ class AppContext:
                 self._recommenders[name] = Recommender(name, catalog)
             return self._recommenders[name]
 
+    def data_changed(self, cards: bool = False) -> None:
+        """Fetched data arrived: the engines are created anew (they re-read ratings); with `cards`, the catalog is
+        rebuilt first (blocking: call from a worker thread) and swapped in."""
+        catalog = None
+        if cards:
+            from copilot.cards.catalog import default_catalog
+
+            catalog = default_catalog(extra=tuple(self.card_files), install_dir=self.install_dir)
+        with self._lock:
+            self._recommenders.clear()
+            if catalog is not None:
+                self._catalog = catalog
+
     def forget_engines(self) -> None:
         """Drop the kept engines (after the settings changed), so the next ranking creates them anew."""
         with self._lock:

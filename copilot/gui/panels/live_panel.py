@@ -22,6 +22,7 @@ from copilot.gui.widgets.charts import BarChart
 from copilot.gui.widgets.labels import role_label
 from copilot.gui.widgets.deck_view import DeckView
 from copilot.gui.widgets.pack_view import PackView
+from copilot.gui.widgets.ratings_offer import RatingsOffer
 from copilot.gui.workers import UiBridge, run_async
 from copilot.picking.deck_report import deck_ready
 
@@ -82,6 +83,9 @@ class LivePanel(QWidget):
         b.setColumnStretch(0, 1)
         root.addWidget(banner)
         self._banner = banner
+        self.ratings_offer = RatingsOffer(self.ctx)  # "Get 17lands ratings for SET" when the set has none
+        self.ratings_offer.ratings_ready.connect(lambda _set: self.rerank())
+        root.addWidget(self.ratings_offer)
 
         # replay controls
         self.replay_bar = QWidget()
@@ -316,6 +320,7 @@ class LivePanel(QWidget):
             self.event_label.setText("No draft in this log yet")
             self.pack_view.show_message("Waiting for a draft…" if self.session else "No draft in this log.")
             return
+        self.ratings_offer.check_draft(draft)
         fmt = " · ".join(x for x in (draft.event_name, draft.set_code, draft.format) if x)
         self.event_label.setText(fmt or "Unknown event")
         card = (catalog.card if catalog is not None else None)

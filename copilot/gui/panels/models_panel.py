@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QLineEdit, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
+from copilot.gui.widgets.data_section import DataSection
 from copilot.settings import Settings
 
 ENGINES = ["ratings", "gguf", "mlp", "heuristic", "openai", "hf", "random"]
@@ -117,6 +118,8 @@ class ModelsPanel(QWidget):
         df.addRow("Card data", self.card_files)
         row.addWidget(data_box, 1)
         root.addLayout(row, 1)
+        self.data_section = DataSection(self.ctx)  # fetch 17lands / Scryfall data for a set
+        root.addWidget(self.data_section)
 
         save_row = QHBoxLayout()
         self.saved_label = QLabel("")

@@ -19,6 +19,11 @@ def card_tooltip(card: Card) -> str:
         parts.append(f"<b>{html.escape(card.power)}/{html.escape(card.toughness)}</b>")
     if card.arena_id:
         parts.append(f"<span style='color:gray'>Arena id {card.arena_id}</span>")
+    from copilot.fetch.images import find_image
+
+    image = find_image(card)  # fetched on request (copilot data cards --images)
+    if image is not None:
+        parts.insert(0, f"<img src='{html.escape(image.as_uri())}' width='244'>")
     return "<qt>" + "<br>".join(parts) + "</qt>"
 
 
