@@ -95,7 +95,7 @@ class PoolOrder:
         prev = self._last.pop(draft_id, None)
         ordered, ok = tuple(sorted(pool_names)), False
         if prev is not None:
-            p_pack, p_pick, p_pool, p_picks = prev
+            p_pack, p_pick, p_pool, p_picks = prev[:4]  # a fast reader's entries carry a 5th field
             candidate = p_pool + p_picks
             if (pack_no, pick_no) > (p_pack, p_pick) and Counter(candidate) == Counter(pool_names):
                 ordered, ok = candidate, True

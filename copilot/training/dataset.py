@@ -65,6 +65,7 @@ class DatasetConfig:
     catalog: str = "default"  # "default": card data from copilot.cards.catalog; "none": names only
     force: bool = False  # replace an existing `out`
     allow_truncated: bool = False  # keep what was read from a file that ends abruptly
+    csv_engine: str = "auto"  # CSV reader: "polars" (copilot.datasets.fast_csv), "csv" (csv module), "auto"
 
 
 class _SplitWriter:
@@ -178,7 +179,7 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         stopped_early = False
         last_progress = time.perf_counter()
         try:
-            for row in read_rows(picks, report):
+            for row in read_rows(picks, report, cfg.csv_engine):
                 if cfg.max_drafts is not None and row.draft_id not in drafts_seen:
                     if len(drafts_seen) >= cfg.max_drafts:
                         stopped_early = True

@@ -40,6 +40,7 @@ class ReadReport:
     examples: list[str] = field(default_factory=list)  # "line 12: pick 'X' is not in the pack"
     truncated: str | None = None  # why the file ended early (None when it ended cleanly)
     columns: list[str] = field(default_factory=list)  # extra columns the file has (rank, wins, buckets)
+    reader: str = ""  # "polars" (fast CSV reader), "csv" (csv module) or "jsonl"
 
     def bad(self, lineno: int, reason: str, detail: str) -> None:
         self.malformed += 1
@@ -50,7 +51,7 @@ class ReadReport:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "rows_read": self.rows, "malformed_rows": self.malformed,
                 "malformed_by_reason": dict(sorted(self.reasons.items())), "malformed_examples": self.examples,
-                "truncated": self.truncated, "extra_columns": self.columns}
+                "truncated": self.truncated, "extra_columns": self.columns, "reader": self.reader}
 
 
 def _int(value: str, what: str) -> int:
@@ -120,7 +121,7 @@ def _rows_jsonl(fh, report: ReadReport, order: PoolOrder) -> Iterator[PickRow]:
                       pick_2=pick_2, pool_ordered=ok)
 
 
-def _rows_csv(fh, path: Path, report: ReadReport, order: PoolOrder) -> Iterator[PickRow]:
+def _rows_csv(fh, path: Path, report: ReadReport, order: PoolOrder, line_offset: int = 0) -> Iterator[PickRow]:
     reader = csv.reader(fh)
     try:
         header = next(reader)
@@ -138,7 +139,7 @@ def _rows_csv(fh, path: Path, report: ReadReport, order: PoolOrder) -> Iterator[
     report.columns = [c for c, _ in extras]
     width = len(header)
     for row in reader:
-        lineno = reader.line_num
+        lineno = reader.line_num + line_offset
         if not row:
             continue
         report.rows += 1
@@ -171,17 +172,52 @@ def _rows_csv(fh, path: Path, report: ReadReport, order: PoolOrder) -> Iterator[
                       pool_ordered=ok, extra={c: row[i] for c, i in extras if row[i]})
 
 
-def read_rows(path: str | Path, report: ReadReport) -> Iterator[PickRow]:
+def _rows_csv_fast(path: Path, report: ReadReport, order: PoolOrder) -> Iterator[PickRow]:
+    """The polars reader (copilot.datasets.fast_csv); blocks it hands back are read by `_rows_csv`."""
+    import io
+
+    from copilot.datasets.fast_csv import BadRow, SlowBlock, Truncated, iter_csv_fast
+
+    columns: list[str] = []
+    for item in iter_csv_fast(path, order, columns):
+        if isinstance(item, PickRow):
+            report.rows += 1
+            yield item
+        elif isinstance(item, BadRow):
+            report.rows += 1
+            report.bad(item.lineno, _reason(item.message), item.message)
+        elif isinstance(item, SlowBlock):
+            yield from _rows_csv(io.StringIO(item.text, newline=""), path, report, order, item.first_line - 2)
+        elif isinstance(item, Truncated):
+            report.columns = columns
+            raise item.error
+    report.columns = columns
+
+
+def fast_csv_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("polars") is not None and importlib.util.find_spec("numpy") is not None
+
+
+def read_rows(path: str | Path, report: ReadReport, engine: str = "auto") -> Iterator[PickRow]:
     """Stream `PickRow`s from a picks JSONL(.gz) or a 17lands draft_data CSV(.gz), skipping malformed rows.
 
-    Raises PickFileError only for a file that is not a pick file at all (missing, empty, wrong header). A file that
-    ends abruptly (truncated gzip, broken encoding) ends the stream with `report.truncated` set.
+    `engine` for CSV files: "polars" (copilot.datasets.fast_csv), "csv" (the csv module, row by row) or "auto"
+    (polars when installed). Both give the same rows. Raises PickFileError only for a file that is not a pick file
+    at all (missing, empty, wrong header). A file that ends abruptly (truncated gzip, broken encoding) ends the stream
+    with `report.truncated` set.
     """
     path = Path(path)
     report.kind = detect_kind(path)
     order = PoolOrder()
+    fast = report.kind == "csv" and (engine == "polars" or (engine == "auto" and fast_csv_available()))
+    report.reader = "polars" if fast else ("csv" if report.kind == "csv" else "jsonl")
     with open_pick_file(path) as fh:
-        rows = _rows_jsonl(fh, report, order) if report.kind == "jsonl" else _rows_csv(fh, path, report, order)
+        if fast:
+            rows = _rows_csv_fast(path, report, order)
+        else:
+            rows = _rows_jsonl(fh, report, order) if report.kind == "jsonl" else _rows_csv(fh, path, report, order)
         try:
             yield from rows
         except (EOFError, zlib.error, OSError, UnicodeDecodeError) as exc:
