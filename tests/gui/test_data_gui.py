@@ -97,3 +97,48 @@ def test_fetch_data_and_ratings_offer(qtbot, tmp_path, monkeypatch, arena_logs, 
         assert not offer.button.isVisible()
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_opt_in_daily_refresh(qtbot, tmp_path, monkeypatch, shared_data):
+    """Off by default: no request. On: ratings last checked a day ago are re-asked once (conditional request)."""
+    from copilot.fetch.ratings import RatingsRequest, fetch_ratings
+    from copilot.fetch.store import LocalData
+    from copilot.gui.app_context import AppContext
+    from copilot.gui.widgets.ratings_offer import RatingsOffer
+    from copilot.settings import Settings
+    from tests.data_server import DataServer
+
+    server = DataServer(data=shared_data).start()
+    try:
+        monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+        for k, v in server.env().items():
+            monkeypatch.setenv(k, v)
+        fetch_ratings(RatingsRequest("DSK"))
+        store = LocalData.default()
+
+        def age_it():
+            m = store.read_manifest("ratings", "DSK", "PremierDraft")
+            m["checked"] = "2020-01-01T00:00:00Z"
+            store.write_manifest("ratings", "DSK", {k: v for k, v in m.items() if k not in ("kind", "set")},
+                                 "PremierDraft")
+
+        age_it()
+        offer = RatingsOffer(AppContext())
+        qtbot.addWidget(offer)
+        before = len(server.requests)
+        offer.check("DSK")
+        assert not offer.busy and len(server.requests) == before  # the setting is off: nothing is asked
+        s = Settings.load()
+        s.ratings_auto_refresh = True
+        s.save()
+        offer = RatingsOffer(AppContext())
+        qtbot.addWidget(offer)
+        offer.check("DSK")
+        qtbot.waitUntil(lambda: not offer.busy, timeout=30000)
+        assert server.requests[-1].headers.get("If-None-Match")  # conditional: the server said 304
+        assert store.read_manifest("ratings", "DSK", "PremierDraft")["checked"] > "2020-01-02"
+        offer.check("DSK")  # once per set and run
+        assert not offer.busy and len(server.requests) == before + 1
+    finally:
+        server.stop()

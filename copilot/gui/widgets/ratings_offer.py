@@ -39,7 +39,7 @@ class RatingsOffer(QFrame):
         lay.addWidget(self.button)
         self.set_code: str | None = None
         self.busy = False
-        self._has: dict[str, bool] = {}  # set -> ratings found (a directory listing; cached per set)
+        self._has: set[str] = set()  # sets whose ratings were found (a miss is looked up again: a few listdirs)
         self._refreshed: set[str] = set()
         self.hide()
 
@@ -48,8 +48,9 @@ class RatingsOffer(QFrame):
         if code not in self._has:
             from copilot.picking.ratings import find_ratings
 
-            self._has[code] = find_ratings(code) is not None
-        return self._has[code]
+            if find_ratings(code) is not None:
+                self._has.add(code)
+        return code in self._has
 
     def check_draft(self, draft) -> None:
         """check() for a draft: its set code, else the set of its pack's cards (logs that name the event late)."""
@@ -113,7 +114,7 @@ class RatingsOffer(QFrame):
         self.busy = False
         self.progress.hide()
         self.button.setEnabled(True)
-        self._has[res.set_code] = True
+        self._has.add(res.set_code)
         if refresh:
             if res.status == "fetched":
                 self._show(f"17lands ratings for {res.set_code} refreshed ({res.rated_cards} cards rated).",
