@@ -18,8 +18,8 @@ Faults: ``server.inject(path_prefix, *faults)`` queues faults for the next reque
 prefix, one per request: ``("status", 429, {"Retry-After": "1"})``, ``("status", 500)``, ``("drop", n)`` (headers
 with the full length, n body bytes, then the connection is cut), ``("stall", n)`` (n bytes, then silence until the
 server stops), ``("corrupt",)`` (the body with bytes flipped in its middle, same length), ``("body", bytes)``
-(serve these bytes instead, 200 application/json), ``("delay", seconds)`` (answer normally, later), ``("slow", seconds)``
-(the body in 20 pieces spread over that time). Every request is recorded in ``server.requests``.
+(serve these bytes instead, 200 application/json), ``("delay", seconds)`` (answer normally, later),
+``("slow", seconds)`` (the body in 20 pieces spread over that time). Every request is recorded in ``server.requests``.
 
 Run it by hand: ``python -m tests.data_server`` prints the three base URLs to export.
 """
@@ -29,9 +29,7 @@ import csv
 import email.utils
 import gzip
 import hashlib
-import io
 import json
-import os
 import re
 import threading
 import time

@@ -174,7 +174,7 @@ def iter_csv_fast(path: str | Path, order: PoolOrder, columns_out: list | None =
         spec = _Spec.make(header, pack_cols, pool_cols, header_line)
         pack_names = [h[len(PACK_PREFIX):] for h in pack_cols]
         pool_names = [h[len(POOL_PREFIX):] for h in pool_cols]
-        pack_idx, pool_idx = _mapping(pack_names), _mapping(pool_names)
+        pool_idx = _mapping(pool_names)
         has_set, has_event, has_pick2 = "expansion" in col, "event_type" in col, "pick_2" in col
         line = 2  # file line of the block's first data line
         for block_no, block in enumerate(blocks):
