@@ -195,9 +195,9 @@ def _rows_csv_fast(path: Path, report: ReadReport, order: PoolOrder) -> Iterator
 
 
 def fast_csv_available() -> bool:
-    import importlib.util
+    from copilot.backends import missing
 
-    return importlib.util.find_spec("polars") is not None and importlib.util.find_spec("numpy") is not None
+    return missing("polars", "numpy") is None
 
 
 def read_rows(path: str | Path, report: ReadReport, engine: str = "auto") -> Iterator[PickRow]:
