@@ -31,7 +31,7 @@ def test_fetch_data_and_ratings_offer(qtbot, tmp_path, monkeypatch, arena_logs, 
             monkeypatch.setenv(k, v)
         app = QApplication.instance()
         apply_theme(app, "light")
-        ctx = AppContext(gui=GuiState(theme="light", engine="ratings", commentary=False))
+        ctx = AppContext(gui=GuiState(theme="light", commentary=False), engine_override="ratings")
         ctx.catalog()
         win = MainWindow(ctx)
         win.persist = False
