@@ -97,8 +97,10 @@ def run_eval(args) -> int:
         print(f"error: card data: {exc}", file=sys.stderr)
         return 2
     events = ProgressWriter(getattr(args, "json_progress", False))
-    progress = (lambda msg: events.emit(EventKind.PROGRESS, message=msg)) if events else \
-        None if args.quiet else stderr_progress
+    progress = None if args.quiet else stderr_progress
+    if events:
+        def progress(msg: str) -> None:
+            events.emit(EventKind.PROGRESS, message=msg)
     if progress:
         progress(f"eval: {', '.join(names)} on {args.picks} ({len(catalog)} cards known)")
     try:

@@ -107,7 +107,11 @@ def _main(args) -> int:
             from copilot.commands.train_presets import presets_json
 
             return presets_json(progress)
-        return _list_presets()
+        from copilot.commands.train_presets import recommendation_line
+
+        rc = _list_presets()
+        print(recommendation_line())
+        return rc
     if args.follow:
         return _follow(_resolve_run(args.follow), progress)
     if args.status:

@@ -55,6 +55,23 @@ def recommend(gpu_total_gib: float | None, fits: list[PresetFit] | None = None) 
     return max(ok, key=lambda f: f.min_gpu_gib).name if ok else CPU_DEFAULT
 
 
+def recommendation_line() -> str:
+    """`copilot train --presets`'s last line: what this machine has and the preset it gets."""
+    from copilot.training.base_models import CATALOG
+    from copilot.training.presets import detect_gpu, get_preset
+
+    try:
+        gpu = detect_gpu()
+    except Exception as exc:  # noqa: BLE001 - a broken CUDA install is "no GPU", with its reason
+        gpu, why = None, f" ({type(exc).__name__}: {exc})"
+    else:
+        why = ""
+    name = recommend(gpu.total_gib if gpu is not None else None)
+    base = CATALOG[get_preset(name).overrides["base_model"]].display
+    here = f"CUDA GPU {gpu.name} ({gpu.total_gib:.1f} GiB)" if gpu is not None else f"no CUDA GPU{why}"
+    return f"this machine: {here} -> recommended preset {name} ({base})"
+
+
 def presets_json(progress: ProgressWriter) -> int:
     """One `result` event: {"gpu": {...} | null, "gpu_error", "recommended", "presets": [...]}."""
     from copilot.training.presets import detect_gpu

@@ -91,11 +91,16 @@ def test_every_panel_in_both_themes(qtbot, tmp_path, monkeypatch, arena_logs, sh
         row.clicked.emit(row.card)
     qtbot.waitUntil(lambda: not sim.busy and sim.hint.text() != "", timeout=60000)
 
+    from copilot.gui.panels.training.run_section import RunSection
+    from copilot.gui.panels.training.session import RunState
+
     training = win.panels["training"]
     training.wait_ready()
-    qtbot.waitUntil(lambda: training._gpu_known, timeout=120000)
-    assert training.state == "done"
-    assert len(training.loss_chart.points("loss")) == 12 and len(training.val_chart.points("top-1")) == 3
+    qtbot.waitUntil(lambda: training.session.gpu_known, timeout=120000)
+    qtbot.waitUntil(lambda: training.session.state is RunState.DONE, timeout=60000)
+    train = training.section(RunSection)
+    qtbot.waitUntil(lambda: len(train.loss_chart.points("loss")) == 12, timeout=10000)
+    assert len(train.val_chart.points("top-1")) == 3
 
     saved = []
     for theme in ("light", "dark"):

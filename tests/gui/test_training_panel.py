@@ -1,41 +1,29 @@
-"""The training panel, headless: a real dataset from the DSK picks, a real smoke training process started, stopped
-and resumed from the panel, the loss streaming to the chart, and the UI thread's longest block measured."""
+"""The training panel, headless, as a client of the command line: the base model it opens on, a run it finds and
+replays, and (slow) a real dataset built from the DSK picks, a real smoke run started, stopped and resumed from the
+panel with the loss streaming to the chart, then Evaluate & export, with the UI thread's longest block measured."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 pytest.importorskip("PySide6")
 
-from copilot.gui.training_watch import RunMetrics, TailReader, dataset_summary  # noqa: E402
+from copilot.gui.training_watch import RunMetrics, dataset_summary  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
 
-# ------------------------------------------------------------------ Qt-free follower
-def test_tail_reader_reads_only_new_bytes_and_notices_a_replaced_file(tmp_path):
-    p = tmp_path / "metrics.jsonl"
-    r = TailReader(p)
-    assert r.read_new() == (False, [])
-    p.write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "lo')
-    assert r.read_new() == (False, ['{"step": 1, "loss": 2.0}'])
-    with open(p, "a") as f:
-        f.write('ss": 1.5}\n')
-    assert r.read_new() == (False, ['{"step": 2, "loss": 1.5}'])
-    assert r.read_new() == (False, [])
-    # the trainer rewrites the file through a temporary file on resume (lines after the checkpoint dropped)
-    tmp = tmp_path / ".metrics.tmp"
-    tmp.write_text('{"step": 1, "loss": 2.0}\n')
-    os.replace(tmp, p)
-    reset, lines = r.read_new()
-    assert reset and lines == ['{"step": 1, "loss": 2.0}']
+# ------------------------------------------------------------------ Qt-free
+def test_run_metrics_keep_one_point_per_step_and_estimate_the_rest():
     m = RunMetrics()
-    m.add_lines(['{"step": 1, "loss": 2.0, "step_time_s": 1.0}', '{"step": 2, "loss": 1.0, "step_time_s": 3.0}',
-                 'torn', '{"step": 2, "loss": 0.5, "step_time_s": 3.0, "val_top1": 0.25}'])
+    for rec in ({"step": 1, "loss": 2.0, "step_time_s": 1.0}, {"step": 2, "loss": 1.0, "step_time_s": 3.0},
+                {"loss": 9.0}, {"step": 2, "loss": 0.5, "step_time_s": 3.0, "val_top1": 0.25}):
+        m.add_record(rec)
     assert m.loss_points() == [(1, 2.0), (2, 0.5)] and m.val_points() == [(2, 0.25)]
     assert m.eta_s(10) == pytest.approx(8 * 2.0)
+    m.add_record({"step": 1, "loss": 3.0})  # a resumed run rewrote its metrics from step 1
+    assert m.loss_points() == [(1, 3.0)]
 
 
 def test_dataset_summary_names_splits_set_and_format():
@@ -54,36 +42,99 @@ def home(tmp_path, monkeypatch, smollm_gguf):
     return tmp_path / "home"
 
 
-@pytest.fixture
-def panel(qtbot, home):
+def make_panel(qtbot):
     from copilot.gui.app_context import AppContext
     from copilot.gui.gui_state import GuiState
-    from copilot.gui.panels.training_panel import TrainingPanel
+    from copilot.gui.panels.training import TrainingPanel
 
     p = TrainingPanel(AppContext(gui=GuiState()))
     qtbot.addWidget(p)
     p.resize(1280, 800)
     p.show()
+    return p
+
+
+@pytest.fixture
+def panel(qtbot, home):
+    p = make_panel(qtbot)
     yield p
-    if p.state in ("running", "stopping") and p.run_dir is not None:
+    run = p.session.run_dir
+    if p.session.state.active and run is not None:
         from copilot.training import runner
 
-        runner.request_stop(p.run_dir)
-        if p.proc is not None:
-            p.proc.wait(timeout=120)
+        runner.request_stop(run)
+        qtbot.waitUntil(lambda: not runner.is_running(run), timeout=180000)
     p.shutdown()
 
 
-def test_no_cuda_gpu_is_said_clearly_with_what_happens_instead(panel, qtbot):
-    qtbot.waitUntil(lambda: panel._gpu_known, timeout=120000)
-    if panel._gpu is not None:
-        pytest.skip(f"a CUDA GPU is present here ({panel._gpu.name})")
-    assert panel.preset_combo.currentData() in ("smoke", "cpu-small")
-    assert panel.device_label.text().startswith("No CUDA GPU: training will run on CPU")
-    panel.preset_combo.setCurrentIndex(panel.preset_combo.findData("gpu-8gb"))
-    text = panel.device_label.text()
-    assert "No CUDA GPU found: this preset needs one" in text and "cpu-small" in text
-    assert panel.device_label.property("role") == "warning"
+def sections(p):
+    from copilot.gui.panels.training.dataset_section import DatasetSection
+    from copilot.gui.panels.training.export_section import ExportSection
+    from copilot.gui.panels.training.model_section import ModelSection
+    from copilot.gui.panels.training.run_section import RunSection
+
+    return p.section(DatasetSection), p.section(ModelSection), p.section(RunSection), p.section(ExportSection)
+
+
+def test_opens_on_a_real_base_model_never_the_test_model(panel, qtbot):
+    _, model, run, export = sections(panel)
+    s = panel.session
+    assert s.choice.preset == "cpu-small" and model.base_combo.currentData() == "smollm2-135m-instruct"
+    qtbot.waitUntil(lambda: s.gpu_known, timeout=120000)
+    last = model.preset_combo.count() - 1
+    assert model.preset_combo.itemData(last) == "smoke" and "test" in model.preset_combo.itemText(last)
+    assert model.base_combo.itemData(model.base_combo.count() - 1) == "smoke-mistral"
+    if s.gpu is None:
+        assert s.choice.preset == "cpu-small" and model.base_combo.currentText() == "SmolLM2-135M-Instruct"
+        assert model.device_label.text().startswith("No CUDA GPU: training will run on CPU with SmolLM2-135M")
+        model.preset_combo.setCurrentIndex(model.preset_combo.findData("gpu-8gb"))
+        text = model.device_label.text()
+        assert "No CUDA GPU found: this preset needs one" in text and "cpu-small" in text
+        assert model.device_label.property("role") == "warning"
+    else:  # a CUDA GPU that fits a GPU preset gets Mistral-7B-Instruct
+        from copilot.commands.train_presets import recommend
+
+        assert s.choice.preset == recommend(s.gpu.total_gib)
+        if s.choice.preset != "cpu-small":
+            assert s.choice.base_model == "mistral-7b-instruct"
+    model.preset_combo.setCurrentIndex(model.preset_combo.findData("smoke"))  # tests may choose it explicitly
+    assert s.choice.base_model == "smoke-mistral" and "random weights" in model.device_label.text()
+    assert not run.start_btn.isEnabled() and not export.export_btn.isEnabled()  # no dataset, no run yet
+    assert run.start() is None and "dataset first" in run.state_label.text()
+
+
+def test_opens_the_latest_run_and_replays_it_through_the_cli(home, qtbot, tmp_path):
+    from copilot.gui.panels.training.session import RunState
+    from copilot.training.presets import config_from_preset
+
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    (ds / "manifest.json").write_text(json.dumps({"set_codes": ["DSK"], "event_types": ["PremierDraft"],
+                                                  "prompt_format": "v1", "counts": {}}))
+    run_dir = home / "runs" / "gpu-8gb-20260101-120000"
+    config_from_preset("gpu-8gb", dataset=str(ds), max_steps=40).save(run_dir)
+    (run_dir / "metrics.jsonl").write_text("".join(
+        json.dumps({"step": i, "loss": 4.0 / i, "step_time_s": 2.0, "tokens_per_s": 1500.0,
+                    **({"val_top1": 0.1 * i / 10} if i % 10 == 0 else {})}) + "\n" for i in range(1, 41)))
+    (run_dir / "status.json").write_text(json.dumps({"state": "done", "step": 40, "message": "done"}))
+    (run_dir / "train.log").write_text("loading base model\nstep 40 done\n")
+    (run_dir / "adapter").mkdir()
+    p = make_panel(qtbot)
+    try:
+        p.wait_ready()
+        data, model, run, export = sections(p)
+        qtbot.waitUntil(lambda: p.session.state is RunState.DONE, timeout=60000)
+        qtbot.waitUntil(lambda: len(run.loss_chart.points("loss")) == 40, timeout=10000)
+        assert p.session.run_dir == run_dir and len(run.val_chart.points("top-1")) == 4
+        assert run.progress.value() == 40 and run.progress.maximum() == 40
+        assert "finished (40 steps)" in run.state_label.text() and "ETA" not in run.speed_label.text()
+        log = run.log_view.toPlainText()
+        assert f"$ copilot train --follow {run_dir}" in log and "step 40 done" in log
+        assert p.session.choice.preset == "gpu-8gb" and model.steps.value() == 40  # the run's own choice stays
+        assert p.session.dataset_dir == ds and "set DSK" in data.dataset_label.text()
+        assert export.export_btn.isEnabled() and not run.resume_btn.isEnabled() and run.start_btn.isEnabled()
+    finally:
+        p.shutdown()
 
 
 def _drop_file(panel, path):
@@ -101,53 +152,80 @@ def _drop_file(panel, path):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
-def test_smoke_run_streams_loss_stops_and_resumes_without_blocking_the_ui(panel, qtbot, shared_data,
-                                                                         artifacts_dir, ui_heartbeat):
+def test_smoke_run_streams_loss_stops_resumes_and_exports_without_blocking_the_ui(panel, qtbot, shared_data, home,
+                                                                                 artifacts_dir, ui_heartbeat):
+    from copilot.gui.panels.training.session import RunState
+    from copilot.store.model_store import ModelStore
+    from copilot.training import runner
     from copilot.training.trainer import checkpoint_dirs, read_status
 
     picks = shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
     if not picks.is_file():
         pytest.skip(f"{picks} missing")
+    data, model, run, export = sections(panel)
+    s = panel.session
     heart = ui_heartbeat.start()
 
-    # 1. a tiny real dataset, built in its own process after a file is dropped on the panel
-    panel.max_drafts.setValue(4)
+    # 1. a tiny real dataset, `copilot dataset build` after a file is dropped on the panel
+    data.max_drafts.setValue(4)
     _drop_file(panel, picks)
-    assert "dataset" in panel._jobs
-    qtbot.waitUntil(lambda: panel.dataset_dir is not None, timeout=180000)
-    manifest = json.loads((panel.dataset_dir / "manifest.json").read_text())
+    assert s.busy("dataset")
+    qtbot.waitUntil(lambda: s.dataset_dir is not None, timeout=180000)
+    manifest = json.loads((s.dataset_dir / "manifest.json").read_text())
     assert manifest["counts"]["drafts"]["train"] == 3 and manifest["counts"]["drafts"]["val"] == 1
-    assert "set DSK" in panel.dataset_label.text() and "3 drafts" in panel.dataset_label.text()
+    assert "set DSK" in data.dataset_label.text() and "3 drafts" in data.dataset_label.text()
 
-    # 2. start a smoke run: loss points reach the chart while the process runs
-    panel.preset_combo.setCurrentIndex(panel.preset_combo.findData("smoke"))
-    run = panel.start(max_steps=200, save_every=1000, eval_examples=0)
-    assert run is not None and panel.state == "running"
-    proc = panel.proc
-    qtbot.waitUntil(lambda: len(panel.loss_chart.points("loss")) >= 3, timeout=300000)
-    assert proc.poll() is None, "the chart must fill while the process is still running"
-    assert panel.progress.value() >= 3 and "tokens/s" in panel.speed_label.text()
+    # 2. start a smoke run: the panel writes its config and runs `copilot train --config FILE --out RUN`
+    qtbot.waitUntil(lambda: s.gpu_known, timeout=120000)
+    model.preset_combo.setCurrentIndex(model.preset_combo.findData("smoke"))
+    run_dir = run.start(max_steps=200, save_every=1000, eval_examples=0)
+    assert run_dir is not None and s.state is RunState.STARTING
+    assert "$ copilot train --config " in run.log_view.toPlainText()
+    config = json.loads((home / "train-configs" / f"{run_dir.name}.json").read_text())
+    assert config["max_steps"] == 200 and config["base_model"] == "smoke-mistral"
+    qtbot.waitUntil(lambda: len(run.loss_chart.points("loss")) >= 3, timeout=300000)
+    assert s.state is RunState.RUNNING and runner.is_running(run_dir), "the chart fills while the run is running"
+    assert run.progress.value() >= 3 and "tokens/s" in run.speed_label.text()
 
-    # 3. Stop writes the STOP file; the process saves a checkpoint and ends
-    panel.stop()
-    assert (run / "STOP").exists() or proc.poll() is not None
-    qtbot.waitUntil(lambda: panel.state == "stopped", timeout=180000)
-    assert proc.poll() is not None
-    stop_step = read_status(run)["step"]
-    assert [s for s, _ in checkpoint_dirs(run)][-1] == stop_step
-    assert panel.loss_chart.points("loss")[-1][0] == stop_step
-    assert panel.resume_btn.isEnabled() and not panel.stop_btn.isEnabled()
+    # 3. Stop: `copilot train --stop RUN`; the run saves a checkpoint and ends
+    run.stop()
+    assert s.state is RunState.STOPPING and not run.stop_btn.isEnabled()
+    qtbot.waitUntil(lambda: s.state is RunState.STOPPED, timeout=180000)
+    assert not runner.is_running(run_dir)
+    stop_step = read_status(run_dir)["step"]
+    assert [n for n, _ in checkpoint_dirs(run_dir)][-1] == stop_step
+    qtbot.waitUntil(lambda: run.loss_chart.points("loss")[-1][0] == stop_step, timeout=5000)
+    assert run.resume_btn.isEnabled() and not run.stop_btn.isEnabled() and export.export_btn.isEnabled()
     panel.grab().save(str(artifacts_dir / "training-stopped.png"))
 
-    # 4. Resume continues on the same run folder: the step axis goes on past the stop step, never back to 1
-    panel.resume()
-    assert panel.state == "running" and panel.run_dir == run
-    qtbot.waitUntil(lambda: panel.loss_chart.points("loss")[-1][0] >= stop_step + 3, timeout=300000)
-    steps = [s for s, _ in panel.loss_chart.points("loss")]
+    # 4. Resume: `copilot train --resume RUN` continues on the same folder; the step axis never goes back to 1
+    run.resume()
+    assert s.state is RunState.STARTING and s.run_dir == run_dir
+    qtbot.waitUntil(lambda: s.state is RunState.RUNNING and run.loss_chart.points("loss")
+                    and run.loss_chart.points("loss")[-1][0] >= stop_step + 3, timeout=300000)
+    steps = [n for n, _ in run.loss_chart.points("loss")]
     assert steps == list(range(1, steps[-1] + 1)), "one point per step, no restart from 0, no repeats"
-    assert "resumed from step-" in panel.log_view.toPlainText()
-    panel.stop()
-    qtbot.waitUntil(lambda: panel.state == "stopped", timeout=180000)
+    assert "resumed from step-" in run.log_view.toPlainText()
+    run.stop()
+    qtbot.waitUntil(lambda: s.state is RunState.STOPPED, timeout=180000)
+
+    # 5. Evaluate & export: `copilot export RUN --eval N --activate`
+    export.quant_combo.setCurrentText("Q8_0")
+    export.eval_picks.setValue(8)
+    exported = []
+    s.model_exported.connect(exported.append)
+    export.export()
+    assert s.busy("export") and not export.export_btn.isEnabled()
+    qtbot.waitUntil(lambda: bool(exported) or "failed" in export.export_label.text(), timeout=600000)
+    assert exported, export.export_label.text()
+    result = exported[0]
+    active = ModelStore().active()
+    assert active is not None and active.name == result["active"] == result["model"]
+    assert active.manifest["eval"]["n"] == 8
+    assert export.export_label.text().startswith(f"Active model: {active.name}, top-1 ")
+    assert "on 8 held-out picks" in export.export_label.text()
     worst = heart.stop()
-    print(f"UI heartbeat during build + train + stop + resume: {len(heart.gaps)} beats, worst gap {worst * 1000:.0f} ms")
+    panel.grab().save(str(artifacts_dir / "training-exported.png"))
+    print(f"UI heartbeat during build + train + stop + resume + export: {len(heart.gaps)} beats, "
+          f"worst gap {worst * 1000:.0f} ms")
     assert worst < 1.0, f"UI thread blocked for {worst:.2f} s"
