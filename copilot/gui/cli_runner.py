@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
 from copilot.progress import FLAG, EventKind, ProgressEvent
 
@@ -46,17 +46,20 @@ def command_line(args: list[str] | tuple[str, ...]) -> str:
     return "copilot " + " ".join(quote(a) for a in args)
 
 
-class CliJob(QObject):
-    """One `copilot` child process. Signals arrive on the UI thread."""
+class CliJob:
+    """One `copilot` child process. The callbacks run on the UI thread (QProcess signals of the UI thread's loop).
 
-    event = Signal(object)  # ProgressEvent
-    finished = Signal(object)  # JobResult
+    A plain object around a QProcess, not a QObject with its own signals: the QProcess belongs to the runner (Qt
+    parent) and is released with deleteLater() once it has finished, the usual Qt idiom, so no Python wrapper is
+    ever torn down inside its own signal handler."""
 
-    def __init__(self, key: str, args: list[str], parent: QObject | None = None):
-        super().__init__(parent)
+    def __init__(self, key: str, args: list[str], parent: QObject, on_event: EventHandler | None,
+                 on_finished: Callable[[JobResult], None] | None):
         self.key = key
         self.args = tuple(args)
-        self.proc = QProcess(self)
+        self._on_event = on_event
+        self._on_finished = on_finished
+        self.proc = QProcess(parent)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
         self.proc.setProcessEnvironment(env)
@@ -67,6 +70,7 @@ class CliJob(QObject):
         self._last_stderr_error: str | None = None
         self._killed = False
         self._done = False
+        self._pid = 0
         self.proc.readyReadStandardOutput.connect(self._read_stdout)
         self.proc.readyReadStandardError.connect(self._read_stderr)
         self.proc.finished.connect(self._finished)
@@ -75,6 +79,7 @@ class CliJob(QObject):
     # ----- lifecycle -----
     def start(self) -> None:
         self.proc.start(sys.executable, ["-m", "copilot", *self.args, FLAG])
+        self._pid = int(self.proc.processId())
 
     @property
     def running(self) -> bool:
@@ -82,7 +87,7 @@ class CliJob(QObject):
 
     @property
     def pid(self) -> int:
-        return int(self.proc.processId())
+        return self._pid
 
     def kill(self) -> None:
         """End the child now (a training process it launched runs on: it is detached)."""
@@ -93,10 +98,9 @@ class CliJob(QObject):
         self.proc.waitForFinished(3000)
 
     def wait(self, timeout_ms: int) -> bool:
-        """Block until the job ended (for tests and screenshots); its signals are delivered before this returns."""
-        if self._done:
-            return True
-        self.proc.waitForFinished(max(1, timeout_ms))
+        """Block until the job ended (for tests and screenshots); its callbacks have run when this returns True."""
+        if not self._done:
+            self.proc.waitForFinished(max(1, timeout_ms))
         return self._done
 
     # ----- reading -----
@@ -108,10 +112,14 @@ class CliJob(QObject):
         return [ln.decode("utf-8", "replace").rstrip("\r") for ln in lines]
 
     def _read_stdout(self) -> None:
+        if self._done:
+            return
         for line in self._lines(self._out, bytes(self.proc.readAllStandardOutput())):
             self._stdout_line(line)
 
     def _read_stderr(self) -> None:
+        if self._done:
+            return
         for line in self._lines(self._err, bytes(self.proc.readAllStandardError())):
             self._stderr_line(line)
 
@@ -125,7 +133,11 @@ class CliJob(QObject):
             self._result = ev.data
         elif ev.kind is EventKind.ERROR:
             self._error = ev.message or "failed"
-        self.event.emit(ev)
+        self._emit(ev)
+
+    def _emit(self, ev: ProgressEvent) -> None:
+        if self._on_event is not None and not self._done:
+            self._on_event(ev)
 
     def _stderr_line(self, line: str) -> None:
         if not line.strip():
@@ -133,7 +145,7 @@ class CliJob(QObject):
         m = ERROR_LINE.match(line.strip())
         if m:
             self._last_stderr_error = m.group(1).strip()
-        self.event.emit(ProgressEvent.log(line, stream="stderr"))
+        self._emit(ProgressEvent.log(line, stream="stderr"))
 
     def _flush(self) -> None:
         self._read_stdout()
@@ -148,9 +160,14 @@ class CliJob(QObject):
         if self._done:
             return
         self._done = True
-        self.finished.emit(JobResult(self.key, self.args, code, self._result, error, self._killed))
+        self.proc.deleteLater()  # late signals of it find _done set
+        on_finished, self._on_finished, self._on_event = self._on_finished, None, None
+        if on_finished is not None:
+            on_finished(JobResult(self.key, self.args, code, self._result, error, self._killed))
 
     def _finished(self, code: int, status=None) -> None:
+        if self._done:
+            return
         self._flush()
         crashed = status == QProcess.CrashExit
         code = -1 if crashed else int(code)
@@ -177,18 +194,13 @@ class CliRunner(QObject):
         """Start `copilot ARGS --json-progress`; a job still running under `key` is refused (RuntimeError)."""
         if self.busy(key):
             raise RuntimeError(f"a {key} job is already running: {command_line(self._jobs[key].args)}")
-        job = CliJob(key, args, self)
-        if on_event is not None:
-            job.event.connect(on_event)
-
         def done(result: JobResult) -> None:
             if self._jobs.get(key) is job:
                 del self._jobs[key]
             if on_finished is not None:
                 on_finished(result)
-            job.deleteLater()
 
-        job.finished.connect(done)
+        job = CliJob(key, args, self, on_event, done)
         self._jobs[key] = job
         job.start()
         return job

@@ -9,7 +9,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from copilot.gui.training_watch import RunMetrics, dataset_summary  # noqa: E402
+from PySide6.QtWidgets import QLabel  # noqa: E402
+
+from copilot.gui.panels.training.watch import RunMetrics, dataset_summary  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -133,6 +135,31 @@ def test_opens_the_latest_run_and_replays_it_through_the_cli(home, qtbot, tmp_pa
         assert p.session.choice.preset == "gpu-8gb" and model.steps.value() == 40  # the run's own choice stays
         assert p.session.dataset_dir == ds and "set DSK" in data.dataset_label.text()
         assert export.export_btn.isEnabled() and not run.resume_btn.isEnabled() and run.start_btn.isEnabled()
+    finally:
+        p.shutdown()
+
+
+class ExtraSection(QLabel):
+    """A section built like a panel, from the AppContext (as issue 11's quick-model widget is)."""
+
+    def __init__(self, ctx):
+        super().__init__("extra section")
+        self.ctx = ctx
+
+
+def test_a_section_is_added_with_one_line(home, qtbot, monkeypatch):
+    from copilot.gui.panels.training import panel as panel_module
+    from copilot.gui.panels.training.export_section import ExportSection
+
+    rows = list(panel_module.SECTIONS)
+    monkeypatch.setattr(panel_module, "SECTIONS", rows + [("tests.gui.test_training_panel:ExtraSection",),
+                                                          (lambda session: QLabel(session.ctx.gui.theme),)])
+    p = make_panel(qtbot)
+    try:
+        extra = p.sections[-2]  # built from the string (its module object is not this test module's)
+        assert type(extra).__name__ == "ExtraSection" and extra.ctx is p.ctx and extra.isVisible()
+        assert p.sections.index(extra) == p.sections.index(p.section(ExportSection)) + 1
+        assert p.sections[-1].text() == p.ctx.gui.theme
     finally:
         p.shutdown()
 

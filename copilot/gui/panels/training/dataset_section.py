@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLine
 
 from copilot.gui.cli_runner import JobResult
 from copilot.gui.panels.training.session import TrainingSession, datasets_dir, label, set_role
-from copilot.gui.training_watch import dataset_summary
+from copilot.gui.panels.training.watch import dataset_summary
 from copilot.progress import EventKind, ProgressEvent
 
 PICK_SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".gz")

@@ -6,17 +6,20 @@ live loss and validation-accuracy charts, tokens/s, ETA and the run's log (`copi
 export (`copilot export RUN --eval N --activate`). Every step is a child process run through one runner
 (copilot/gui/cli_runner.py) that reads JSON-lines progress; the log view shows each command line.
 
-The panel is a stack of sections sharing one `TrainingSession`. To add a section, add its factory to `SECTIONS`:
-a callable taking the session (which carries the AppContext as `session.ctx`) and returning a QWidget; a widget
-with a `stretch` attribute gets that stretch, one with `shutdown()` is told when the window closes.
+The panel is a stack of sections sharing one `TrainingSession`. To add a section, add one entry to `SECTIONS`:
+either a callable taking the session (which carries the AppContext as `session.ctx`) and returning a QWidget, or a
+"module:Class" string whose class is built with the AppContext, like the main window's panels. A widget with a
+`stretch` attribute gets that stretch; one with `shutdown()` is told when the window closes.
 """
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, TypeVar, Union
 
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from copilot.gui.panels.training.dataset_section import DatasetSection, is_picks_file
 from copilot.gui.panels.training.export_section import ExportSection
@@ -25,18 +28,25 @@ from copilot.gui.panels.training.model_section import ModelSection
 from copilot.gui.panels.training.run_section import JOB as RUN_JOB
 from copilot.gui.panels.training.run_section import RunSection
 from copilot.gui.panels.training.session import TrainingSession, label, runs_dir
-from copilot.gui.training_watch import latest_run
+from copilot.gui.panels.training.watch import latest_run
 
-SectionFactory = Callable[[TrainingSession], QWidget]
+SectionFactory = Union[Callable[[TrainingSession], QWidget], str]
 S = TypeVar("S", bound=QWidget)
 
 # Top to bottom; a tuple is one row of side-by-side sections. One line adds a section, e.g.
-#     (lambda session: QuickModelSection(session.ctx),),
+#     ("copilot.gui.panels.quick_model:QuickModelWidget",),      built as QuickModelWidget(ctx)
 SECTIONS: list[tuple[SectionFactory, ...]] = [
     (DatasetSection, ModelSection),
     (RunSection,),
     (ExportSection,),
 ]
+
+
+def build_section(factory: SectionFactory, session: TrainingSession) -> QWidget:
+    if isinstance(factory, str):
+        module, _, name = factory.partition(":")
+        return getattr(importlib.import_module(module), name)(session.ctx)
+    return factory(session)
 
 
 class TrainingPanel(QWidget):
@@ -54,7 +64,7 @@ class TrainingPanel(QWidget):
                              "muted"), 1)
         root.addLayout(head)
         for row in SECTIONS:
-            widgets = [factory(self.session) for factory in row]
+            widgets = [build_section(factory, self.session) for factory in row]
             self.sections += widgets
             stretch = max(int(getattr(w, "stretch", 0)) for w in widgets)
             if len(widgets) == 1:
@@ -95,7 +105,9 @@ class TrainingPanel(QWidget):
         """Process events until the short jobs (GPU check, dataset build, replay of the shown run) are through."""
         s = self.session
         run = self.section(RunSection)
-        app = QApplication.instance()
+        # QEventLoop.processEvents, not QApplication.processEvents: PySide6 6.12.0's binding of the latter drops a
+        # reference to None on every call (a process with ~6000 references to None aborts after that many calls)
+        loop = QEventLoop()
         deadline = time.monotonic() + timeout_ms / 1000
 
         def pending() -> bool:
@@ -103,7 +115,7 @@ class TrainingPanel(QWidget):
             return s.busy(PRESETS_JOB) or s.busy("dataset") or replaying
 
         while pending() and time.monotonic() < deadline:
-            app.processEvents()
+            loop.processEvents()
             time.sleep(0.02)
 
     def shutdown(self) -> None:

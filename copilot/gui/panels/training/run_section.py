@@ -20,7 +20,7 @@ from copilot.gui.cli_runner import JobResult
 from copilot.gui.panels.training.session import (FROZEN, FROZEN_HELP, RunState, TrainingSession, configs_dir, label,
                                                  runs_dir)
 from copilot.gui.theme import current_theme
-from copilot.gui.training_watch import RunMetrics, format_duration
+from copilot.gui.panels.training.watch import RunMetrics, format_duration
 from copilot.gui.widgets.charts import LineChart
 from copilot.progress import EventKind, ProgressEvent
 
