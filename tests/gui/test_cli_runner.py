@@ -96,3 +96,22 @@ def test_one_job_per_key_and_kill_ends_a_follower_at_once(qtbot, tmp_path):
     import psutil
 
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.slow
+def test_many_runners_and_jobs_come_and_go_without_crashing(qtbot):
+    """Regression: jobs were QObjects with their own signals, released with deleteLater(); under this churn the
+    process segfaulted in ~QObject (3 of 3 stress runs). Each runner lives for two jobs, then is dropped and
+    collected while the next one starts."""
+    import gc
+
+    codes = []
+    for _ in range(25):
+        runner = CliRunner()
+        for _ in range(2):
+            c = run(qtbot, runner, "bad", ["train", "--no-such-option"])
+            codes.append(c.results[0].exit_code)
+        del runner
+        gc.collect()
+        qtbot.wait(50)
+    assert codes == [2] * 50
