@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 from copilot.progress import EventKind, ProgressWriter
+from copilot.training.run_folder import METRICS, read_state, read_status
+from copilot.training.run_state import RunState
 
 READ_CAP = 1 << 20  # at most this many new bytes per read (a huge log is caught up over several polls)
 LOG_REPLAY_BYTES = 256 << 10  # a followed run's log is replayed from its last 256 KiB
-ALIVE = ("launched", "starting", "running")
 
 
 class TailReader:
@@ -78,11 +79,17 @@ def _max_steps(run_dir: Path, status: dict) -> int | None:
         return status.get("max_steps")
 
 
-def _state_event(status: dict, alive: bool, max_steps: int | None) -> dict:
-    state = status.get("state") or ("running" if alive else "idle")
-    if state in ALIVE and not alive:
-        state = "failed"  # the process is gone without saying so: crashed or killed
-    return {"state": state, "step": int(status.get("step") or 0), "max_steps": max_steps,
+def _state_event(run_dir: Path, alive: bool, max_steps: int | None = None) -> dict:
+    """The run's state for a `state`/`result` event: a `RunState` value (`stopping` while a STOP file waits), or
+    null for a run that was never started."""
+    status = read_status(run_dir)
+    state = read_state(run_dir)
+    if state is None and alive:
+        state = RunState.LAUNCHED
+    elif state is not None and state.active and not alive:
+        state = RunState.FAILED  # the process is gone without saying so: crashed or killed
+    return {"state": state.value if state is not None else None, "step": int(status.get("step") or 0),
+            "max_steps": max_steps if max_steps is not None else _max_steps(run_dir, status),
             "message": status.get("message") or "", "last_checkpoint_step": status.get("last_checkpoint_step")}
 
 
@@ -94,7 +101,7 @@ def follow_json(run_dir: Path, out: ProgressWriter, proc: subprocess.Popen | Non
     from copilot.training import runner
 
     run_dir = Path(run_dir)
-    metrics = TailReader(run_dir / "metrics.jsonl")
+    metrics = TailReader(run_dir / METRICS)
     log = TailReader(run_dir / runner.LOG_NAME, tail_bytes=LOG_REPLAY_BYTES)
     last: tuple | None = None
     stop_sent = False
@@ -120,17 +127,16 @@ def follow_json(run_dir: Path, out: ProgressWriter, proc: subprocess.Popen | Non
             alive = proc.poll() is None if proc is not None else runner.is_running(run_dir)
             while drain():  # everything written so far (several reads for a big file)
                 pass
-            status = runner.read_status(run_dir)
-            state = _state_event(status, alive, _max_steps(run_dir, status))
+            state = _state_event(run_dir, alive)
             key = (state["state"], state["message"], state["last_checkpoint_step"])
             if key != last:
                 out.emit(EventKind.STATE, **state)
                 last = key
             if not alive:
                 code = proc.returncode if proc is not None else None
-                final = _state_event(runner.read_status(run_dir), False, state["max_steps"])
+                final = _state_event(run_dir, False, state["max_steps"])
                 out.emit(EventKind.RESULT, **final, exit_code=code, run=str(run_dir))
-                return 0 if final["state"] in ("done", "stopped") else 1
+                return 0 if RunState.of(final["state"]) in (RunState.DONE, RunState.STOPPED) else 1
             time.sleep(poll)
         except KeyboardInterrupt:
             if stop_sent:

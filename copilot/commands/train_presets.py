@@ -32,16 +32,20 @@ class PresetFit:
 
 def preset_fits(gpu_total_gib: float | None) -> list[PresetFit]:
     from copilot.training.base_models import CATALOG
-    from copilot.training.presets import GIB, PRESETS, config_from_preset, estimate_peak_memory
+    from copilot.training.presets import GIB, PRESETS, GPUInfo, config_from_preset, estimate_device, estimate_peak_memory
 
+    gpu = GPUInfo(0, "GPU", gpu_total_gib) if gpu_total_gib else None
     out = []
     for name, p in PRESETS.items():
         if p.name != name:
             continue  # an alias
         cfg = config_from_preset(name, dataset="-")
-        on_gpu = cfg.device == "cuda"
-        peak = estimate_peak_memory(CATALOG[cfg.base_model], cfg, on_gpu=on_gpu)["total"] / GIB
-        fits = (peak <= gpu_total_gib) if (on_gpu and gpu_total_gib) else None
+        spec = CATALOG[cfg.base_model]
+        if cfg.device == "cuda":
+            fits = estimate_device(cfg, spec, gpu).fits if gpu is not None else None
+            peak = estimate_peak_memory(spec, cfg, on_gpu=True)["total"] / GIB
+        else:
+            fits, peak = None, estimate_device(cfg, spec, None).peak_gib
         out.append(PresetFit(name, p.description, cfg.base_model, cfg.device, p.min_gpu_gib, peak, fits))
     return out
 

@@ -92,7 +92,7 @@ def test_every_panel_in_both_themes(qtbot, tmp_path, monkeypatch, arena_logs, sh
     qtbot.waitUntil(lambda: not sim.busy and sim.hint.text() != "", timeout=60000)
 
     from copilot.gui.panels.training.run_section import RunSection
-    from copilot.gui.panels.training.session import RunState
+    from copilot.training.run_state import RunState
 
     training = win.panels["training"]
     training.wait_ready()

@@ -61,7 +61,7 @@ def panel(qtbot, home):
     p = make_panel(qtbot)
     yield p
     run = p.session.run_dir
-    if p.session.state.active and run is not None:
+    if p.session.active and run is not None:
         from copilot.training import runner
 
         runner.request_stop(run)
@@ -106,7 +106,7 @@ def test_opens_on_a_real_base_model_never_the_test_model(panel, qtbot):
 
 
 def test_opens_the_latest_run_and_replays_it_through_the_cli(home, qtbot, tmp_path):
-    from copilot.gui.panels.training.session import RunState
+    from copilot.training.run_state import RunState
     from copilot.training.presets import config_from_preset
 
     ds = tmp_path / "ds"
@@ -181,10 +181,11 @@ def _drop_file(panel, path):
 @pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
 def test_smoke_run_streams_loss_stops_resumes_and_exports_without_blocking_the_ui(panel, qtbot, shared_data, home,
                                                                                  artifacts_dir, ui_heartbeat):
-    from copilot.gui.panels.training.session import RunState
+    from copilot.training.run_state import RunState
     from copilot.store.model_store import ModelStore
     from copilot.training import runner
-    from copilot.training.trainer import checkpoint_dirs, read_status
+    from copilot.training.checkpoints import checkpoint_dirs
+    from copilot.training.run_folder import read_status
 
     picks = shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
     if not picks.is_file():
@@ -206,7 +207,7 @@ def test_smoke_run_streams_loss_stops_resumes_and_exports_without_blocking_the_u
     qtbot.waitUntil(lambda: s.gpu_known, timeout=120000)
     model.preset_combo.setCurrentIndex(model.preset_combo.findData("smoke"))
     run_dir = run.start(max_steps=200, save_every=1000, eval_examples=0)
-    assert run_dir is not None and s.state is RunState.STARTING
+    assert run_dir is not None and s.state is RunState.LAUNCHED
     assert "$ copilot train --config " in run.log_view.toPlainText()
     config = json.loads((home / "train-configs" / f"{run_dir.name}.json").read_text())
     assert config["max_steps"] == 200 and config["base_model"] == "smoke-mistral"
@@ -227,7 +228,7 @@ def test_smoke_run_streams_loss_stops_resumes_and_exports_without_blocking_the_u
 
     # 4. Resume: `copilot train --resume RUN` continues on the same folder; the step axis never goes back to 1
     run.resume()
-    assert s.state is RunState.STARTING and s.run_dir == run_dir
+    assert s.state is RunState.LAUNCHED and s.run_dir == run_dir
     qtbot.waitUntil(lambda: s.state is RunState.RUNNING and run.loss_chart.points("loss")
                     and run.loss_chart.points("loss")[-1][0] >= stop_step + 3, timeout=300000)
     steps = [n for n, _ in run.loss_chart.points("loss")]

@@ -64,7 +64,7 @@ class ExportSection(QFrame):
 
     def export(self) -> None:
         s = self.session
-        if s.run_dir is None or s.busy(JOB) or s.state.active:
+        if s.run_dir is None or s.busy(JOB) or s.active:
             return
         quant = self.quant_combo.currentText()
         args = ["export", str(s.run_dir), "--quant", quant, "--name", f"{s.run_dir.name}-{time.strftime('%H%M%S')}",
@@ -101,4 +101,4 @@ class ExportSection(QFrame):
 
     def _update_buttons(self) -> None:
         s = self.session
-        self.export_btn.setEnabled(s.has_adapter() and not s.state.active and not s.busy(JOB) and not FROZEN)
+        self.export_btn.setEnabled(s.has_adapter() and not s.active and not s.busy(JOB) and not FROZEN)

@@ -101,7 +101,7 @@ class ModelSection(QGroupBox):
 
     def update_estimate(self) -> None:
         from copilot.training.base_models import spec_for
-        from copilot.training.presets import GIB, device_message, estimate_peak_memory
+        from copilot.training.presets import estimate_device
 
         s = self.session
         try:
@@ -112,7 +112,8 @@ class ModelSection(QGroupBox):
             return
         spec = spec_for(cfg.base_model)
         gpu = s.gpu if s.gpu_known else None
-        msg = device_message(cfg, spec, gpu)
+        estimate = estimate_device(cfg, spec, gpu)
+        msg = estimate.message
         role = "muted"
         if not s.gpu_known:
             msg = "Looking for a CUDA GPU… " + msg.split(": ", 1)[-1]
@@ -122,7 +123,7 @@ class ModelSection(QGroupBox):
             role = "warning"
         elif gpu is None:
             msg = msg[0].upper() + msg[1:] + "."
-        elif cfg.device == "cuda" and estimate_peak_memory(spec, cfg, on_gpu=True)["total"] > gpu.total_gib * GIB:
+        elif estimate.fits is False:
             role = "warning"
         if spec.kind == "random":
             msg += " This base model has random weights: it checks the pipeline and makes no useful picks."

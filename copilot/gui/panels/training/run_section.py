@@ -17,15 +17,16 @@ from PySide6.QtWidgets import (QFileDialog, QGridLayout, QGroupBox, QHBoxLayout,
                                QPushButton, QSizePolicy, QSplitter, QVBoxLayout, QWidget)
 
 from copilot.gui.cli_runner import JobResult
-from copilot.gui.panels.training.session import (FROZEN, FROZEN_HELP, RunState, TrainingSession, configs_dir, label,
-                                                 runs_dir)
+from copilot.gui.panels.training.session import FROZEN, FROZEN_HELP, TrainingSession, configs_dir, label, runs_dir
 from copilot.gui.theme import current_theme
 from copilot.gui.panels.training.watch import RunMetrics, format_duration
 from copilot.gui.widgets.charts import LineChart
 from copilot.progress import EventKind, ProgressEvent
+from copilot.training.run_state import RunState
 
 JOB = "run"  # the one job attached to the shown run: train --config / --resume / --follow
 STOP_JOB = "stop"
+STOPPABLE = (RunState.LAUNCHED, RunState.STARTING, RunState.RUNNING)
 LOG_LINES = 2000
 REDRAW_MS = 100  # metrics arriving in a burst (a replayed run) redraw the charts once
 
@@ -124,7 +125,7 @@ class RunSection(QGroupBox):
         if s.dataset_dir is None:
             self.state_label.setText("Build or open a dataset first.")
             return None
-        if s.state.active:
+        if s.active:
             return None
         try:
             cfg = s.config(dataset=str(s.dataset_dir), **overrides)
@@ -139,14 +140,14 @@ class RunSection(QGroupBox):
 
     def resume(self) -> None:
         s = self.session
-        if s.run_dir is None or s.state.active or FROZEN:
+        if s.run_dir is None or s.active or FROZEN:
             return
         self._attach(s.run_dir, self.max_steps)
         self._run_job(["train", "--resume", str(s.run_dir)])
 
     def stop(self) -> None:
         s = self.session
-        if s.run_dir is None or s.state is not RunState.RUNNING or s.busy(STOP_JOB):
+        if not self.can_stop():
             return
 
         def finished(res: JobResult) -> None:
@@ -164,13 +165,13 @@ class RunSection(QGroupBox):
     def open_run(self, run_dir: Path) -> None:
         """Show a run (chart, log, state) with `copilot train --follow`; a running one is followed to its end."""
         self._attach(Path(run_dir), None)
-        self._set_state(RunState.IDLE)
+        self._set_state(None)
         self._run_job(["train", "--follow", str(run_dir)], starting=False)
 
     def _run_job(self, args: list[str], starting: bool = True) -> None:
         self.session.runner.kill(JOB)  # following another run: the training process itself runs on
         if starting:
-            self._set_state(RunState.STARTING)
+            self._set_state(RunState.LAUNCHED)
         self.session.start_job(JOB, args, self._on_event, self._job_finished)
 
     def _attach(self, run: Path, max_steps: int | None) -> None:
@@ -213,8 +214,8 @@ class RunSection(QGroupBox):
             if isinstance(d.get("max_steps"), int) and d["max_steps"] != self.max_steps:
                 self._set_max_steps(d["max_steps"])
             self._message = d.get("message") or ""
-            state = RunState.from_cli(d.get("state"))
-            if not (self.session.state is RunState.STOPPING and state is RunState.RUNNING):
+            state = RunState.of(d.get("state"))
+            if not (self.session.state is RunState.STOPPING and state in STOPPABLE):
                 self._set_state(state)
 
     def _started(self, d: dict) -> None:
@@ -229,8 +230,7 @@ class RunSection(QGroupBox):
         if s.dataset_dir is None and ds is not None and (ds / "manifest.json").is_file():
             s.load_dataset(ds)
         self.pid = d.get("pid")
-        if self.pid and s.state is RunState.STARTING:
-            self._set_state(RunState.RUNNING)
+        self._update_buttons()  # Stop works once the process exists
 
     def _job_finished(self, res: JobResult) -> None:
         if res.killed:
@@ -241,7 +241,7 @@ class RunSection(QGroupBox):
             run = self.session.run_dir
             self._message = res.error or ""
             started = run is not None and (run / "config.json").is_file()
-            self._set_state(RunState.FAILED if started else RunState.IDLE)
+            self._set_state(RunState.FAILED if started else None)
             self.state_label.setText(f"Could not run the training: {res.error}")
 
     # ----- showing -----
@@ -256,7 +256,7 @@ class RunSection(QGroupBox):
             return
         parts = [f"loss {last['loss']:.4f}" if isinstance(last.get("loss"), (int, float)) else "",
                  f"{last.get('tokens_per_s', 0):,.0f} tokens/s", f"{last.get('step_time_s', 0):.2f} s/step"]
-        if self.session.state in (RunState.RUNNING, RunState.STOPPING):
+        if self.session.active:
             parts.append(f"ETA {format_duration(self.metrics.eta_s(self.max_steps))}")
         if isinstance(last.get("val_top1"), (int, float)):
             parts.append(f"val top-1 {last['val_top1'] * 100:.1f}%")
@@ -266,12 +266,13 @@ class RunSection(QGroupBox):
         last = self.metrics.last()
         return int(last["step"]) if last else 0
 
-    def _set_state(self, state: RunState) -> None:
+    def _set_state(self, state: RunState | None) -> None:
         s = self.session
         name = s.run_dir.name if s.run_dir else ""
         texts = {
-            RunState.IDLE: f"Run {name}: not started." if name else "No run yet.",
-            RunState.STARTING: f"Run {name}: starting the training process…",
+            None: f"Run {name}: not started." if name else "No run yet.",
+            RunState.LAUNCHED: f"Run {name}: starting the training process…",
+            RunState.STARTING: f"Run {name}: loading the base model and the dataset…",
             RunState.RUNNING: f"Run {name}: training… (the process runs on its own; closing this window does not "
                               f"stop it)",
             RunState.STOPPING: f"Run {name}: stop requested; the run saves a checkpoint after the current step…",
@@ -289,9 +290,16 @@ class RunSection(QGroupBox):
         if self.metrics.records:
             self._show_metrics()  # the ETA goes once the run is no longer running
 
+    def can_stop(self) -> bool:
+        """A running run, or one whose process exists and is still starting (the loop stops after its first
+        step); not before `copilot train` has launched it (it would clear the STOP file)."""
+        s = self.session
+        started = s.state in (RunState.STARTING, RunState.RUNNING) or (s.state is RunState.LAUNCHED and self.pid)
+        return bool(s.run_dir is not None and started and not s.busy(STOP_JOB))
+
     def _update_buttons(self) -> None:
         s = self.session
-        self.start_btn.setEnabled(s.dataset_dir is not None and not s.state.active and not FROZEN)
-        self.stop_btn.setEnabled(s.state is RunState.RUNNING and not s.busy(STOP_JOB))
+        self.start_btn.setEnabled(s.dataset_dir is not None and not s.active and not FROZEN)
+        self.stop_btn.setEnabled(self.can_stop())
         self.resume_btn.setEnabled(s.run_dir is not None and s.state in (RunState.STOPPED, RunState.FAILED)
                                    and not FROZEN)

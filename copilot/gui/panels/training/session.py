@@ -1,14 +1,14 @@
 """What the training panel's sections share: the chosen dataset, preset and run, the GPU, one CLI runner, the log.
 
 Sections talk through this object's signals, never to each other, so a section is added or removed with one line
-in panel.py. Run states are the GUI's own enum (`RunState`); they map 1:1 onto the states `copilot train` reports.
+in panel.py. The run's state is the training package's `RunState` as `copilot train` reports it (None: no run, or
+one never started); before the command has started the run, the panel shows LAUNCHED.
 """
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -16,36 +16,13 @@ from PySide6.QtWidgets import QLabel
 
 from copilot.gui.cli_runner import CliJob, CliRunner, EventHandler, JobResult, command_line
 from copilot.gui.widgets.labels import role_label
+from copilot.training.run_state import RunState
 
 FROZEN = bool(getattr(sys, "frozen", False))  # the desktop bundle ships without torch: no training there
 FROZEN_HELP = ("This desktop bundle does not include the training stack (torch, transformers, peft). Install "
                "the full app with `pip install \"magic-copilot[all]\"` and run `copilot gui` to fine-tune; "
                "datasets can be built here.")
 DEFAULT_PRESET = "cpu-small"  # until `copilot train --presets` has said what this machine's GPU fits
-
-
-class RunState(StrEnum):
-    IDLE = "idle"  # no run, or a run folder that was never started
-    STARTING = "starting"  # `copilot train` is loading (its process has not said it started the run yet)
-    RUNNING = "running"
-    STOPPING = "stopping"  # STOP written; the run saves a checkpoint after its current step
-    STOPPED = "stopped"
-    DONE = "done"
-    FAILED = "failed"
-
-    @classmethod
-    def from_cli(cls, state: str | None) -> RunState:
-        """A state from `copilot train` (status.json): launched/starting/running are all RUNNING here."""
-        if state in ("launched", "starting", "running"):
-            return cls.RUNNING
-        try:
-            return cls(state or "idle")
-        except ValueError:
-            return cls.FAILED
-
-    @property
-    def active(self) -> bool:
-        return self in (RunState.STARTING, RunState.RUNNING, RunState.STOPPING)
 
 
 @dataclass(frozen=True)
@@ -92,7 +69,7 @@ class TrainingSession(QObject):
     choice_changed = Signal(object)  # TrainChoice
     gpu_changed = Signal()  # gpu / gpu_known changed
     run_changed = Signal(object)  # Path of the run now shown
-    state_changed = Signal(object)  # RunState
+    state_changed = Signal(object)  # RunState | None
     model_exported = Signal(object)  # the `result` of `copilot export`
     log = Signal(str)  # a line for the panel's log view
     busy_changed = Signal()  # a job started or ended
@@ -108,7 +85,7 @@ class TrainingSession(QObject):
         self.gpu = None  # copilot.training.presets.GPUInfo or None
         self.gpu_known = False
         self.run_dir: Path | None = None
-        self.state = RunState.IDLE
+        self.state: RunState | None = None
 
     # ----- jobs -----
     def start_job(self, key: str, args: list[str], on_event: EventHandler | None = None,
@@ -169,9 +146,14 @@ class TrainingSession(QObject):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.run_changed.emit(self.run_dir)
 
-    def set_state(self, state: RunState) -> None:
+    def set_state(self, state: RunState | None) -> None:
         self.state = state
         self.state_changed.emit(state)
+
+    @property
+    def active(self) -> bool:
+        """A run is being started, runs or is stopping: no new run, no export."""
+        return self.state is not None and self.state.active
 
     def has_adapter(self) -> bool:
         return self.run_dir is not None and ((self.run_dir / "adapter").is_dir()
