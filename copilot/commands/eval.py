@@ -97,10 +97,10 @@ def run_eval(args) -> int:
         print(f"error: card data: {exc}", file=sys.stderr)
         return 2
     events = ProgressWriter(getattr(args, "json_progress", False))
-    progress = None if args.quiet else stderr_progress
-    if events:
-        def progress(msg: str) -> None:
-            events.emit(EventKind.PROGRESS, message=msg)
+    def as_event(msg: str) -> None:
+        events.emit(EventKind.PROGRESS, message=msg)
+
+    progress = as_event if events else None if args.quiet else stderr_progress
     if progress:
         progress(f"eval: {', '.join(names)} on {args.picks} ({len(catalog)} cards known)")
     try:

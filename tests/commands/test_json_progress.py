@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from copilot.commands.run_follow import LOG_REPLAY_BYTES, TailReader, follow_json
 from copilot.commands.train_presets import preset_fits, recommend
 from copilot.progress import EventKind, ProgressEvent, ProgressWriter
