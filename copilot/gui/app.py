@@ -8,16 +8,19 @@ from pathlib import Path
 
 def settle(app, timeout_s: float = 60.0, quiet_rounds: int = 5) -> None:
     """Process events until background work is done and nothing new arrives (used for screenshots and tests)."""
-    from PySide6.QtCore import QThreadPool
+    from PySide6.QtCore import QEventLoop, QThreadPool
 
+    # QEventLoop.processEvents, not app.processEvents: PySide6 6.12.0's binding of the latter drops a reference to
+    # None on every call, and a few thousand calls (a long screenshot settle) end in "deallocating None".
+    loop = QEventLoop()
     pool = QThreadPool.globalInstance()
     deadline = time.monotonic() + timeout_s
     quiet = 0
     while time.monotonic() < deadline and quiet < quiet_rounds:
-        app.processEvents()
+        loop.processEvents()
         busy = pool.activeThreadCount() > 0
         pool.waitForDone(30)
-        app.processEvents()
+        loop.processEvents()
         quiet = 0 if busy else quiet + 1
         time.sleep(0.01)
 

@@ -11,7 +11,9 @@ def _main_thread_gc(qapp):
     install_main_thread_gc(qapp)
     yield
     wait_for_workers(60000)  # no worker may be allocating when collection runs again in every thread
-    qapp.processEvents()
+    from PySide6.QtCore import QEventLoop
+
+    QEventLoop().processEvents()  # not qapp.processEvents(): PySide6 6.12.0 drops a None reference per call
     uninstall_main_thread_gc()
 
 
