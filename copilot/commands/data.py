@@ -9,6 +9,8 @@ import json
 import sys
 import time
 
+from copilot.progress import EventKind, ProgressWriter, add_flag
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("data", help="fetch 17lands ratings / draft files and Scryfall card data for a set",
@@ -38,6 +40,7 @@ def register(subparsers) -> None:
     d.add_argument("--set", required=True, dest="set_code", metavar="SET")
     d.add_argument("--format", default="PremierDraft", dest="fmt", help="event format (default PremierDraft)")
     d.add_argument("--json", action="store_true")
+    add_flag(d)
     d.set_defaults(func=_drafts)
 
     s = sub.add_parser("status", help="what data is local for each set, from where, how old")
@@ -149,13 +152,24 @@ def _drafts(args) -> int:
     from copilot.fetch.http import FetchError
     from copilot.fetch.store import StoreError
 
+    events = ProgressWriter(getattr(args, "json_progress", False))
     prog = _Progress()
+
+    def progress(done: int, total: int | None) -> None:
+        prog.bytes(done, total)
+        events.emit(EventKind.PROGRESS, bytes=done, total=total)
+
+    events.emit(EventKind.STARTED, set=args.set_code, format=args.fmt)
     try:
-        res = fetch_drafts(args.set_code, args.fmt, client=_client(prog), progress=prog.bytes)
+        res = fetch_drafts(args.set_code, args.fmt, client=_client(prog), progress=progress)
     except (FetchError, StoreError) as exc:
         prog.done()
+        events.error(str(exc))
         return _fail(args, exc)
     prog.done()
+    events.emit(EventKind.RESULT, **dict(res.to_dict(), path=str(res.path)))
+    if events:
+        return 0
     if args.json:
         print(json.dumps(dict(res.to_dict(), ok=True), indent=2))
     elif res.status == "not-modified":

@@ -257,3 +257,25 @@ def test_smoke_run_streams_loss_stops_resumes_and_exports_without_blocking_the_u
     print(f"UI heartbeat during build + train + stop + resume + export: {len(heart.gaps)} beats, "
           f"worst gap {worst * 1000:.0f} ms")
     assert worst < 1.0, f"UI thread blocked for {worst:.2f} s"
+
+
+def test_get_the_17lands_file_downloads_it_through_the_cli(panel, qtbot, shared_data, monkeypatch):
+    """The dataset section's download runs `copilot data drafts` against a real server on 127.0.0.1 serving the
+    real DSK draft file; the downloaded file (byte-identical) becomes the one to build from."""
+    from copilot.gui.panels.training.dataset_section import DatasetSection
+    from tests.data_server import DataServer
+
+    with DataServer(data=shared_data) as server:
+        for k, v in server.env().items():
+            monkeypatch.setenv(k, v)  # the CLI subprocess inherits them
+        section = panel.section(DatasetSection)
+        section.fetch_drafts("dsk")
+        qtbot.waitUntil(lambda: section.picks_edit.text().endswith(".csv.gz"), timeout=120000)
+    got = section.picks_edit.text()
+    original = shared_data / "picks" / "DSK" / "draft_data_public.DSK.PremierDraft.dev-sample.csv.gz"
+    with open(got, "rb") as a, open(original, "rb") as b:
+        assert a.read() == b.read()
+    assert "Build dataset" in section.dataset_label.text()
+    section.set_edit.setText("not a set!")
+    section.fetch_drafts()
+    assert "set code" in section.dataset_label.text()

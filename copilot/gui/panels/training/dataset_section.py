@@ -13,6 +13,7 @@ from copilot.progress import EventKind, ProgressEvent
 
 PICK_SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".gz")
 JOB = "dataset"
+FETCH_JOB = "drafts"
 
 
 def is_picks_file(path: str) -> bool:
@@ -41,6 +42,19 @@ class DatasetSection(QGroupBox):
         row.addWidget(self.picks_edit, 1)
         row.addWidget(browse)
         dv.addLayout(row)
+        fetch_row = QHBoxLayout()
+        self.set_edit = QLineEdit()
+        self.set_edit.setPlaceholderText("set, e.g. DSK")
+        self.set_edit.setMaximumWidth(110)
+        self.fetch_btn = QPushButton("Get the 17lands file")
+        self.fetch_btn.setToolTip("download 17lands' public draft file of the set (Premier Draft): "
+                                  "copilot data drafts --set SET; resumed if the connection drops")
+        self.fetch_btn.clicked.connect(lambda: self.fetch_drafts())
+        fetch_row.addWidget(QLabel("or download it:"))
+        fetch_row.addWidget(self.set_edit)
+        fetch_row.addWidget(self.fetch_btn)
+        fetch_row.addStretch(1)
+        dv.addLayout(fetch_row)
         row2 = QHBoxLayout()
         row2.addWidget(QLabel("Drafts"))
         self.max_drafts = QSpinBox()
@@ -78,6 +92,42 @@ class DatasetSection(QGroupBox):
         error = self.session.load_dataset(folder)
         if error:
             self._error(error)
+
+    # ----- downloading -----
+    def fetch_drafts(self, set_code: str | None = None) -> None:
+        """`copilot data drafts --set SET` in its own process; the file becomes the one to build from."""
+        if set_code is not None:
+            self.set_edit.setText(set_code)
+        code = self.set_edit.text().strip().upper()
+        if not code.isalnum():
+            self._error("Type the set code (e.g. DSK) to download its 17lands draft file.")
+            return
+        if self.session.busy(FETCH_JOB):
+            return
+        set_role(self.dataset_label, "muted")
+        self.dataset_label.setText(f"Downloading the 17lands draft file of {code}…")
+
+        def on_event(ev: ProgressEvent) -> None:
+            if ev.kind is EventKind.PROGRESS:
+                done, total = ev.data.get("bytes", 0), ev.data.get("total")
+                share = f" ({100 * done / total:.0f}%)" if total else ""
+                self.dataset_label.setText(f"Downloading the 17lands draft file of {code}… "
+                                           f"{done / 2 ** 20:,.1f} MiB{share}")
+            elif ev.kind is EventKind.LOG:
+                self.session.log.emit(ev.message)
+
+        def finished(res: JobResult) -> None:
+            if res.killed:
+                return
+            path = (res.result or {}).get("path")
+            if res.ok and path:
+                self.picks_edit.setText(path)
+                set_role(self.dataset_label, None)
+                self.dataset_label.setText(f"Downloaded {Path(path).name}. Build dataset to train on it.")
+            else:
+                self._error(f"Download failed: {res.error}")
+
+        self.session.start_job(FETCH_JOB, ["data", "drafts", "--set", code], on_event, finished)
 
     # ----- building -----
     def build_dataset(self, picks: str | Path | None = None, out: str | Path | None = None,
@@ -132,3 +182,4 @@ class DatasetSection(QGroupBox):
 
     def _update_buttons(self) -> None:
         self.build_btn.setEnabled(not self.session.busy(JOB))
+        self.fetch_btn.setEnabled(not self.session.busy(FETCH_JOB))
