@@ -18,7 +18,15 @@ def register(subparsers) -> None:
     b.add_argument("--picks", required=True, metavar="FILE",
                    help="draft_data_public.<SET>.<EVENT>.csv.gz or a picks .jsonl(.gz)")
     b.add_argument("--out", required=True, metavar="DIR", help="dataset folder to create")
-    b.add_argument("--format", default="v1", dest="prompt_format", help="prompt format (v1, v1-compact)")
+    b.add_argument("--format", default="v1", dest="prompt_format",
+                   help="prompt format: v1, v1-compact, or conversation (the draft as one chat, every pick supervised; "
+                        "options after a colon: conversation:knowledge=name|basic|text|stats,repeat=0|1,signals=0|1,"
+                        "reminder=auto|pack)")
+    b.add_argument("--segment", choices=("auto", "draft", "pack"), default="auto",
+                   help="conversation formats: one sequence per draft, per pack, or per draft when it fits "
+                        "--max-tokens (auto, default)")
+    b.add_argument("--max-tokens", type=int, default=8192, metavar="N",
+                   help="conversation formats: the base model's context length (default 8192, SmolLM2-135M)")
     g = b.add_mutually_exclusive_group()
     g.add_argument("--val-frac", type=float, metavar="F", help="fraction of drafts for validation (default 0.1)")
     g.add_argument("--val-drafts", type=int, metavar="N", help="exactly N validation drafts")
@@ -60,7 +68,7 @@ def _build(args: argparse.Namespace) -> int:
     cfg = DatasetConfig(picks=Path(args.picks), out=Path(args.out), prompt_format=args.prompt_format,
                         val_frac=args.val_frac, val_drafts=args.val_drafts, seed=args.seed, filters=spec,
                         max_drafts=args.max_drafts, catalog=args.catalog, force=args.force,
-                        allow_truncated=args.allow_truncated)
+                        allow_truncated=args.allow_truncated, segment=args.segment, max_tokens=args.max_tokens)
 
     events = ProgressWriter(args.json_progress)
 
@@ -92,6 +100,14 @@ def _print_summary(m: dict, folder) -> None:
     print(f"  train: {c['examples']['train']:,} examples / {c['drafts']['train']:,} drafts;  "
           f"val: {c['examples']['val']:,} examples / {c['drafts']['val']:,} drafts  "
           f"({m['split']['method']}, seed {m['seed']})")
+    conv = m.get("conversation")
+    if conv:
+        picks = c.get("picks", {})
+        print(f"  conversation: {conv['sequences']['draft']:,} whole-draft and {conv['sequences']['pack']:,} per-pack "
+              f"sequences (--segment {conv['segment']}, --max-tokens {conv['max_tokens']}); supervised picks: "
+              f"train {picks.get('train', 0):,}, val {picks.get('val', 0):,}"
+              + (f"; {conv['drafts_dropped_by_filters']} drafts dropped by filters"
+                 if conv["drafts_dropped_by_filters"] else ""))
     print(f"  rows read {c['rows_read']:,}, malformed {c['rows_malformed']:,}, filtered out {c['rows_filtered']:,}"
           + (f", stopped after {m['limits']['max_drafts']} drafts" if m["limits"].get("stopped_early") else ""))
     for name, r in m["filters"]["results"].items():

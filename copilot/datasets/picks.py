@@ -9,7 +9,8 @@ over from it, so a file read from the start of a draft gives the true pick order
 name order and `PickRow.pool_ordered` is False.
 
 `context_from_row` turns a row into the `PickContext` the engines see, with `seen` = the packs of the last five picks
-of that draft (the current one included), the same window the live path uses (`DraftState.seen_packs`).
+of that draft (the current one included), the same window the live path uses (`DraftState.seen_packs`), and
+`history` = every earlier row of the draft that was given (the conversation prompt format replays them).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from typing import Iterator, Sequence
 
 from copilot.cards.model import Card
 from copilot.draft.state import SIGNAL_WINDOW
-from copilot.picking.engine import PickContext
+from copilot.picking.engine import PastPick, PickContext
 
 PACK_PREFIX = "pack_card_"
 POOL_PREFIX = "pool_"
@@ -200,6 +201,20 @@ class CardResolver:
         self.catalog = catalog
         self._cache: dict[tuple[str, str | None], Card] = {}
         self.unknown: set[str] = set()
+        self._past: OrderedDict[int, tuple[PickRow, PastPick]] = OrderedDict()
+
+    def past(self, row: PickRow) -> PastPick:
+        """The row as an earlier decision of its draft (cached: a draft's rows are replayed at each later pick)."""
+        hit = self._past.get(id(row))
+        if hit is not None and hit[0] is row:
+            return hit[1]
+        sc = row.set_code
+        past = PastPick(row.pack_number, row.pick_number, tuple(self(n, sc) for n in row.pack),
+                        tuple(self(n, sc) for n in row.picks))
+        self._past[id(row)] = (row, past)
+        if len(self._past) > 4096:
+            self._past.popitem(last=False)
+        return past
 
     def __call__(self, name: str, set_code: str | None = None) -> Card:
         key = (name, set_code)
@@ -234,6 +249,7 @@ def context_from_row(row: PickRow, catalog, history: Sequence[PickRow] = (),
         picks_per_pack=picks_per_pack or _guess_picks_per_pack(row),
         cards_to_pick=2 if row.pick_2 else 1,
         draft_key=row.draft_id,
+        history=tuple(resolve.past(h) for h in same),
     )
 
 
@@ -245,7 +261,7 @@ def _guess_picks_per_pack(row: PickRow) -> int:
 
 def iter_contexts(path: Path | str, catalog=None, limit: int | None = None,
                   draft_ids: set[str] | None = None) -> Iterator[tuple[PickRow, PickContext]]:
-    """(row, context) for every row (or only rows of `draft_ids`), with the per-draft signal history."""
+    """(row, context) for every row (or only rows of `draft_ids`), with the draft's earlier rows as history."""
     resolve = catalog if isinstance(catalog, CardResolver) else CardResolver(catalog)
     history: OrderedDict[str, list[PickRow]] = OrderedDict()
     for row in iter_pick_rows(path, limit=limit):
@@ -253,6 +269,6 @@ def iter_contexts(path: Path | str, catalog=None, limit: int | None = None,
             continue
         past = history.pop(row.draft_id, [])
         yield row, context_from_row(row, resolve, past)
-        history[row.draft_id] = (past + [row])[-SIGNAL_WINDOW:]
+        history[row.draft_id] = past + [row]  # the whole draft (42 rows): the conversation format replays it
         if len(history) > 256:
             history.popitem(last=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from copilot.draft.state import SIGNAL_WINDOW, DraftState
-from copilot.picking.engine import PickContext
+from copilot.picking.engine import PastPick, PickContext
 
 
 def context_from_draft(draft: DraftState, catalog, window: int = SIGNAL_WINDOW) -> PickContext | None:
@@ -30,7 +30,15 @@ def context_from_draft(draft: DraftState, catalog, window: int = SIGNAL_WINDOW) 
         picks_per_pack=max(1, size_at_first // per),
         cards_to_pick=per,
         draft_key=draft.draft_id or draft.event_name,
+        history=past_picks(draft, card),
     )
+
+
+def past_picks(draft: DraftState, card) -> tuple[PastPick, ...]:
+    """The logged decisions before the one in front of the player (pack shown and pick both known)."""
+    now = (draft.pack_number, draft.pick_number)
+    return tuple(PastPick(p.pack, p.pick, tuple(card(i) for i in p.pack_cards), tuple(card(i) for i in p.picked))
+                 for p in draft.picks if p.pack_cards and p.picked and (p.pack, p.pick) < now)
 
 
 def set_of_pack(cards) -> str | None:

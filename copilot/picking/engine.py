@@ -14,6 +14,16 @@ from copilot.cards.model import COLOR_ORDER, Card
 
 
 @dataclass(frozen=True)
+class PastPick:
+    """One earlier decision of the same draft: the pack the player saw and the card(s) taken from it."""
+
+    pack_number: int  # 1-based
+    pick_number: int  # 1-based
+    pack: tuple[Card, ...]
+    picked: tuple[Card, ...]  # one card (two in Pick-Two)
+
+
+@dataclass(frozen=True)
 class PickContext:
     pack: tuple[Card, ...]  # the cards in front of the player (duplicates allowed)
     pool: tuple[Card, ...]  # cards taken so far, in pick order
@@ -24,6 +34,9 @@ class PickContext:
     picks_per_pack: int = 14
     cards_to_pick: int = 1  # 2 in Pick-Two
     draft_key: str | None = None  # stable id of the draft (lets engines reuse caches across consecutive picks)
+    # every earlier decision of this draft that is known, in pick order (the conversation prompt format replays
+    # them); empty when unknown. `pool` may hold cards taken at picks missing here (a log that began mid-draft).
+    history: tuple[PastPick, ...] = ()
 
     def seen_color_counts(self) -> dict[str, int]:
         """Colour-identity counts over the cards in `seen` (colourless counted as 'C')."""

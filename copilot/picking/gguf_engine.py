@@ -13,6 +13,13 @@ compared with it and only the part after the longest common prefix is evaluated.
 (which only grows) before the volatile pick/pack lines, so consecutive picks of one draft share most of their prompt.
 `Recommendation.tokens_evaluated` counts prompt + candidate tokens actually evaluated for the pick.
 
+Conversation formats (``conversation``, prompt format v2): the prompt of pick N+1 is the prompt of pick N plus the
+answer taken and the new user turn, so the same prefix reuse keeps the draft's conversation in the KV cache and each
+pick evaluates only those new tokens. The context is sized for a whole draft from the start (`CONVERSATION_CTX`,
+at most the model's training context), so it never reloads mid-draft; a conversation longer than the training
+context is cut to the current pack (with the pool reminder), and ``segment=pack`` always cuts it there (for models
+trained on per-pack sequences). One engine holds one conversation: the simulator gives each LLM seat its own engine.
+
 `rank_many` loops: llama-cpp-python builds its context with one sequence, so independent prompts cannot be batched.
 
 Grammar mode (`grammar=True`): greedy generation constrained to a GBNF alternation of the pack's names; fast, always
@@ -33,6 +40,7 @@ from copilot.picking.model_files import GGUFInfo, ModelFileError, validate_gguf
 
 CTX_STEP = 512
 MIN_CTX = 2048
+CONVERSATION_CTX = 8192  # a whole DSK draft in the conversation format is ~6k tokens (bench/bench_formats.py)
 
 
 class EngineError(RuntimeError):
@@ -66,7 +74,7 @@ class GGUFEngine(EngineBase):
     def __init__(self, model: str | os.PathLike | None = None, adapter: str | os.PathLike | None = None,
                  format: str | None = None, n_threads: int | None = None, n_ctx: int | None = None,
                  grammar: bool = False, kv_reuse: bool = True, store_root: str | os.PathLike | None = None,
-                 verbose: bool = False):
+                 verbose: bool = False, segment: str = "auto"):
         self._model_opt = Path(model).expanduser() if model else None
         self._adapter_opt = Path(adapter).expanduser() if adapter else None
         self._format_opt = format
@@ -76,6 +84,9 @@ class GGUFEngine(EngineBase):
         self.kv_reuse = bool(kv_reuse)
         self._store_root = store_root
         self.verbose = verbose
+        if segment not in ("auto", "pack"):
+            raise ValueError(f"segment={segment!r}: expected auto (the whole draft when it fits) or pack")
+        self.segment = segment
         self._llm = None
         self._info: GGUFInfo | None = None
         self._template = None
@@ -85,6 +96,7 @@ class GGUFEngine(EngineBase):
         self._lock = threading.RLock()
         self._draft_key: str | None = None
         self.loads = 0  # how many times a llama.cpp context was created (context growth reloads)
+        self.last_split: tuple[int, int] = (0, 0)  # (prompt, candidate) tokens evaluated by the last ranking
 
     @classmethod
     def from_options(cls, options: dict | None) -> "GGUFEngine":
@@ -92,7 +104,8 @@ class GGUFEngine(EngineBase):
         return cls(model=o.get("model") or o.get("model_path"), adapter=o.get("adapter") or None,
                    format=o.get("format") or None, n_threads=o.get("n_threads") or o.get("threads"),
                    n_ctx=o.get("n_ctx"), grammar=_truthy(o.get("grammar", False)),
-                   kv_reuse=_truthy(o.get("kv_reuse", True)), store_root=o.get("store_root"))
+                   kv_reuse=_truthy(o.get("kv_reuse", True)), store_root=o.get("store_root"),
+                   segment=str(o.get("segment") or "auto"))
 
     def __repr__(self) -> str:
         return f"GGUFEngine(model={str(self._model_opt) if self._model_opt else 'active'!r}, grammar={self.grammar})"
@@ -141,6 +154,16 @@ class GGUFEngine(EngineBase):
         return True, ""
 
     @property
+    def conversational(self) -> bool:
+        """Whether the prompt format replays the draft as one conversation (then one engine per draft/seat)."""
+        try:
+            from copilot.picking.prompts import get_format
+
+            return bool(getattr(get_format(self._resolve()[1]), "conversational", False))
+        except (EngineError, ValueError):
+            return False
+
+    @property
     def model_label(self) -> str | None:
         try:
             label = self._resolve()[2]
@@ -164,7 +187,8 @@ class GGUFEngine(EngineBase):
 
             self._fmt = get_format(fmt_name)
         n_train = self._info.context_length
-        want = max(self._n_ctx_opt or MIN_CTX, n_ctx_needed)
+        floor = CONVERSATION_CTX if getattr(self._fmt, "conversational", False) else MIN_CTX
+        want = max(self._n_ctx_opt or floor, n_ctx_needed)
         want = int(math.ceil(want / CTX_STEP) * CTX_STEP)
         if n_train:
             if n_ctx_needed > n_train:
@@ -209,8 +233,21 @@ class GGUFEngine(EngineBase):
         return self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
 
     def prompt_tokens(self, ctx: PickContext) -> tuple[list[int], list[dict]]:
-        msgs = self._fmt.messages(ctx)
+        msgs = self.messages(ctx)
         return self._message_tokens(msgs), msgs
+
+    def messages(self, ctx: PickContext) -> list[dict]:
+        """The chat for this pick; a conversation is cut to the current pack when it would not fit the model's
+        training context, or always with segment=pack."""
+        if not getattr(self._fmt, "conversational", False):
+            return self._fmt.messages(ctx)
+        if self.segment == "pack":
+            return self._fmt.messages(ctx, since_pack=ctx.pack_number)
+        msgs = self._fmt.messages(ctx)
+        n_train = self._info.context_length if self._info is not None else 0
+        if n_train and len(self._message_tokens(msgs)) + 64 > n_train:
+            msgs = self._fmt.messages(ctx, since_pack=ctx.pack_number)
+        return msgs
 
     def _message_tokens(self, msgs: list[dict]) -> list[int]:
         tmpl = self._chat_template()
@@ -307,7 +344,7 @@ class GGUFEngine(EngineBase):
             if self._llm is None:
                 self._load()
             self._draft_key = ctx.draft_key  # informative: the prefix check alone decides what is reused
-            msgs = self._fmt.messages(ctx)
+            msgs = self.messages(ctx)
             unique: dict[str, object] = {}
             for card in ctx.pack:
                 unique.setdefault(self._fmt.answer(card), card)
@@ -361,6 +398,7 @@ class GGUFEngine(EngineBase):
         tokens, cands = self._prepare(msgs, answers)
         evaluated = self._eval_prompt(tokens, reuse)
         scores, n_cand = self._score_candidates(len(tokens), cands)
+        self.last_split = (evaluated, n_cand)
         return scores, evaluated + n_cand
 
     def _rank_grammar(self, ctx, tokens, unique, reuse, start) -> Recommendation:

@@ -26,6 +26,11 @@ context would have to re-evaluate the whole pool each time. Moving it after the 
 header and the pool of pick N a token prefix of pick N+1's prompt (the pool is in pick order), so only the new pool
 line and the volatile tail are evaluated. ``v1-compact`` has the same layout with names, costs and types only.
 
+Format ``conversation`` (version 2, `copilot.picking.conversation`): the whole draft as one chat, one user turn per
+pick with only what is new; its options (card knowledge: names, basic fields, rules text, 17lands statistics) go after
+a colon: ``conversation:knowledge=text``. `get_format` returns either kind; both have ``name``, ``version``,
+``system``, ``conversational``, ``messages(ctx)``, ``answer(card)`` and ``example(ctx, card)``.
+
 Missing card data is left out: an unknown mana cost, type line, rarity, text or P/T is simply not written (no
 "None", no empty braces). A known empty cost (lands) is written as in the original: ``Evolving Wilds -- (common)``.
 """
@@ -129,6 +134,8 @@ class PromptFormat:
     system: str
     compact: bool = False
     description: str = ""
+    version: int = 1
+    conversational = False  # one prompt per pick (the conversation format replays the draft instead)
 
     def user(self, ctx: PickContext) -> str:
         lines = ["In our Magic the Gathering draft, these are the contents of our pool so far:", RULE]
@@ -176,11 +183,26 @@ class UnknownPromptFormat(ValueError):
     pass
 
 
-def get_format(name: str | None) -> PromptFormat:
-    """The format called `name` (None -> the default, v1). Unknown names raise with the list of known ones."""
+def format_names() -> list[str]:
+    """The formats `get_format` knows (conversation options not expanded)."""
+    return sorted(FORMATS) + ["conversation"]
+
+
+def get_format(name: str | None):
+    """The format called `name` (None -> the default, v1): a PromptFormat, or a ConversationFormat for
+    'conversation[:options]'. Unknown names or options raise UnknownPromptFormat saying what is known."""
     if name is None:
         name = DEFAULT_FORMAT
-    fmt = FORMATS.get(name.strip().lower())
+    key = name.strip().lower()
+    if key.split(":")[0] in ("conversation", "v2"):
+        from copilot.picking.conversation import ConversationFormat, FormatOptionError
+
+        try:
+            return ConversationFormat.parse(key)
+        except FormatOptionError as exc:
+            raise UnknownPromptFormat(f"prompt format {name!r}: {exc}") from None
+    fmt = FORMATS.get(key)
     if fmt is None:
-        raise UnknownPromptFormat(f"unknown prompt format {name!r}; known formats: {', '.join(sorted(FORMATS))}")
+        raise UnknownPromptFormat(f"unknown prompt format {name!r}; known formats: {', '.join(format_names())} "
+                                  "(conversation takes options, e.g. conversation:knowledge=text)")
     return fmt

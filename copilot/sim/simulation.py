@@ -36,8 +36,9 @@ def build_seats(specs: Sequence[str | SeatSpec], set_code: str, n_seats: int = S
                 human: HumanCallback | None = None) -> tuple[list[Seat], list[str]]:
     """Seats for the table: identical specs share one engine object (so they are batched with rank_many and an
     LLM is loaded once); `share=0` in a spec gives that seat its own engine object (an LLM engine then keeps the
-    seat's own KV cache between its picks, at the cost of one model load per seat). Missing seats get the default
-    engine. Returns (seats, labels)."""
+    seat's own KV cache between its picks, at the cost of one model load per seat); an engine whose prompt format is a
+    conversation (`conversational`) always gets one object per seat: each seat drafts its own conversation. Missing
+    seats get the default engine. Returns (seats, labels)."""
     parsed = [parse_seat(s) if isinstance(s, str) else s for s in specs]
     if len(parsed) > n_seats:
         raise ValueError(f"{len(parsed)} seats given for a table of {n_seats}")
@@ -50,9 +51,14 @@ def build_seats(specs: Sequence[str | SeatSpec], set_code: str, n_seats: int = S
             seats.append(HumanSeat(callback=human))
             continue
         own = str(spec.personality.get("share", "1")).lower() in ("0", "false", "no", "off")
+        shared_key = (spec.engine, tuple(sorted(spec.options.items())))
+        if not own:  # an LLM engine in a conversation format holds one seat's conversation: one engine per seat
+            if shared_key not in inner_cache:
+                inner_cache[shared_key] = create_engine(spec.engine, spec.options, set_code)
+            own = bool(getattr(inner_cache[shared_key], "conversational", False))
         key = spec.text + (f"#seat{i}" if own else "")
         if key not in seat_cache:
-            ikey = (spec.engine, tuple(sorted(spec.options.items()))) + ((i,) if own else ())
+            ikey = shared_key + ((i,) if own else ())
             if ikey not in inner_cache:
                 inner_cache[ikey] = create_engine(spec.engine, spec.options, set_code)
             engine = PersonalityEngine.from_options(inner_cache[ikey], spec.personality)

@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Sequence
 
 from copilot.cards.model import Card
 from copilot.draft.state import SIGNAL_WINDOW, DraftState, PickRecord
-from copilot.picking.engine import PickContext, PickEngine, Recommendation, safe_rank
+from copilot.picking.engine import PastPick, PickContext, PickEngine, Recommendation, safe_rank
 
 LEFT, RIGHT = 1, -1
 DEFAULT_DIRECTIONS = (LEFT, RIGHT, LEFT)
@@ -157,7 +157,8 @@ class DraftTable:
                            pick_number=self.pick_number, set_code=self.set_code,
                            seen=(tuple(st.seen) + (pack,))[-SEEN_WINDOW:], picks_per_pack=self.picks_per_pack(),
                            cards_to_pick=min(self.cards_to_pick, len(pack)),
-                           draft_key=f"{self.draft_key}-seat{seat}")
+                           draft_key=f"{self.draft_key}-seat{seat}",
+                           history=tuple(PastPick(e.pack, e.pick, e.pack_cards, e.picked) for e in st.picks))
 
     def pending(self) -> list[tuple[int, PickContext]]:
         """The decisions of the current turn: (seat, context) for every seat."""

@@ -11,6 +11,9 @@ Each line of train.jsonl / val.jsonl::
               names, pack order, duplicates kept), "pool" (names before this pick, pick order when known),
               "picked" (the name taken), "pool_ordered" (bool)}}
 
+With ``--format conversation`` a line is one whole draft (or one pack of it) as a chat, every pick an assistant turn:
+the schema is in `copilot.training.conversation_data`.
+
 Beside them, `val.picks.jsonl` holds the validation rows in the compact 17lands picks layout, so
 `copilot eval --picks DIR/val.picks.jsonl` scores any engine on exactly the held-out drafts.
 
@@ -31,6 +34,8 @@ from pathlib import Path
 from typing import Callable
 
 from copilot.draft.state import SIGNAL_WINDOW
+from copilot.training.conversation_data import (CHARS_PER_TOKEN, RANGE_FILTERS, ConversationDataError,
+                                                DraftSequencer, Segment)
 from copilot.training.filters import FilterSpec
 from copilot.fileio import atomic_write_json, sha256_file, tool_info, utc_now
 from copilot.training.reader import ReadReport, read_rows
@@ -66,6 +71,8 @@ class DatasetConfig:
     force: bool = False  # replace an existing `out`
     allow_truncated: bool = False  # keep what was read from a file that ends abruptly
     csv_engine: str = "auto"  # CSV reader: "polars" (copilot.datasets.fast_csv), "csv" (csv module), "auto"
+    segment: str = "auto"  # conversation formats: draft | pack | auto (see copilot.training.conversation_data)
+    max_tokens: int = 8192  # conversation formats, auto: the base model's context length
 
 
 class _SplitWriter:
@@ -76,13 +83,15 @@ class _SplitWriter:
         self.fh = open(path, "wb")
         self.sha = hashlib.sha256()
         self.examples = 0
+        self.picks = 0  # supervised picks (a conversation line holds many)
         self.bytes = 0
         self.drafts: Counter = Counter()
 
-    def write(self, line: bytes, draft_id: str) -> None:
+    def write(self, line: bytes, draft_id: str, picks: int = 1) -> None:
         self.fh.write(line)
         self.sha.update(line)
         self.examples += 1
+        self.picks += picks
         self.bytes += len(line)
         self.drafts[draft_id] += 1
 
@@ -92,7 +101,7 @@ class _SplitWriter:
         self.fh.close()
 
     def summary(self) -> dict:
-        return {"examples": self.examples, "drafts": len(self.drafts), "bytes": self.bytes,
+        return {"examples": self.examples, "picks": self.picks, "drafts": len(self.drafts), "bytes": self.bytes,
                 "sha256": self.sha.hexdigest()}
 
 
@@ -142,6 +151,7 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         filters = cfg.filters.build()
     except ValueError as exc:
         raise DatasetError(str(exc)) from None
+    sequencer = _sequencer(fmt, cfg, filters)
     if cfg.val_drafts is not None:
         split = CountSplit(cfg.val_drafts, cfg.seed)
     else:
@@ -175,7 +185,32 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         sets: Counter = Counter()
         events: Counter = Counter()
         drafts_seen: set[str] = set()
-        filtered = pool_fallback = 0
+        filtered = pool_fallback = dropped_drafts = 0
+
+        def emit(draft_id: str, lines: list[bytes], plines: list[bytes], picks: list[int]) -> None:
+            route = split.route(draft_id)
+            if route == "pending":
+                # JSON-quoted id: a tab inside it cannot break the record; JSON lines hold no raw tabs, and no
+                # raw \x1e, which separates the several picks lines a conversation line brings
+                for i, line in enumerate(lines):
+                    pl = b"\x1e".join(p[:-1] for p in plines) if i == 0 else b""
+                    pending.write(json.dumps(draft_id).encode("utf-8") + b"\t" + str(picks[i]).encode() + b"\t"
+                                  + line[:-1] + b"\t" + pl + b"\n")
+                return
+            for line, n in zip(lines, picks):
+                writers[route].write(line, draft_id, n)
+            if route == "val":
+                for pl in plines:
+                    val_picks.write(pl, draft_id)
+
+        def emit_finished(done) -> None:
+            nonlocal dropped_drafts
+            for d in done:
+                if not d.kept:
+                    dropped_drafts += 1
+                    continue
+                emit(d.draft_id, [encode_example(e) for e in d.examples], [picks_line(r) for r in d.rows],
+                     [e["meta"]["n_picks"] for e in d.examples])
         stopped_early = False
         last_progress = time.perf_counter()
         try:
@@ -186,10 +221,22 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                         break
                     drafts_seen.add(row.draft_id)
                 past = history.pop(row.draft_id, [])
-                history[row.draft_id] = (past + [row])[-SIGNAL_WINDOW:]
+                history[row.draft_id] = past + [row] if sequencer else (past + [row])[-SIGNAL_WINDOW:]
                 if len(history) > HISTORY_DRAFTS:
                     history.popitem(last=False)
-                if not all([f(row) for f in filters]):
+                kept = all([f(row) for f in filters])
+                if sequencer is not None:
+                    filtered += not kept
+                    ctx = context_from_row(row, resolve, past)
+                    picked = tuple(resolve(n, row.set_code) for n in row.picks)
+                    emit_finished(sequencer.add(row, ctx, picked, kept))
+                    names.update(row.pack)
+                    names.update(row.pool)
+                    sets[row.set_code or "?"] += 1
+                    events[row.event_type or "?"] += 1
+                    pool_fallback += not row.pool_ordered
+                    continue
+                if not kept:
                     filtered += 1
                     continue
                 ctx = context_from_row(row, resolve, past)
@@ -207,21 +254,16 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                 sets[row.set_code or "?"] += 1
                 events[row.event_type or "?"] += 1
                 pool_fallback += not row.pool_ordered
-                line = encode_example(example)
-                route = split.route(row.draft_id)
-                if route == "pending":
-                    # JSON-quoted id: a tab inside it cannot break the record; JSON lines hold no raw tabs
-                    pending.write(json.dumps(row.draft_id).encode("utf-8") + b"\t" + line[:-1] + b"\t"
-                                  + picks_line(row))
-                else:
-                    writers[route].write(line, row.draft_id)
-                    if route == "val":
-                        val_picks.write(picks_line(row), row.draft_id)
+                emit(row.draft_id, [encode_example(example)], [picks_line(row)], [1])
                 if progress is not None and time.perf_counter() - last_progress > 2.0:
                     last_progress = time.perf_counter()
                     progress({"rows": report.rows, "examples": sum(w.examples for w in writers.values()),
                               "seconds": last_progress - started})
+            if sequencer is not None:
+                emit_finished(sequencer.finish())
         except PickFileError as exc:
+            raise DatasetError(str(exc)) from None
+        except ConversationDataError as exc:
             raise DatasetError(str(exc)) from None
         pending.close()
         if report.truncated and not cfg.allow_truncated:
@@ -230,12 +272,14 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         # settle the drafts whose side was not known while streaming (CountSplit)
         with open(pending_path, "rb") as fh:
             for raw in fh:
-                draft_id, line, pline = raw.split(b"\t", 2)
+                draft_id, n_picks, line, plines = raw.split(b"\t", 3)
                 did = json.loads(draft_id)
                 side = "val" if split.is_val(did) else "train"
-                writers[side].write(line + b"\n", did)
+                writers[side].write(line + b"\n", did, int(n_picks))
                 if side == "val":
-                    val_picks.write(pline, did)
+                    for pline in plines[:-1].split(b"\x1e"):
+                        if pline:
+                            val_picks.write(pline + b"\n", did)
         pending_path.unlink()
         for w in list(writers.values()) + [val_picks]:
             w.close()
@@ -251,7 +295,8 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
             "source": {"path": str(picks.resolve()), "name": picks.name, "sha256": source_sha,
                        "size_bytes": picks.stat().st_size, "kind": report.kind},
             "set_codes": sorted(sets), "event_types": sorted(events),
-            "prompt_format": fmt.name, "prompt_format_description": fmt.description,
+            "prompt_format": fmt.name, "prompt_format_version": fmt.version,
+            "prompt_format_description": fmt.description,
             "seed": cfg.seed,
             "split": split.describe(),
             "filters": {"given": cfg.filters.to_dict(), "results": {f.name: f.summary() for f in filters}},
@@ -259,10 +304,16 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
             "counts": {
                 "rows_read": report.rows, "rows_malformed": report.malformed, "rows_filtered": filtered,
                 "examples": {s: writers[s].examples for s in SPLITS},
+                "picks": {s: writers[s].picks for s in SPLITS},
                 "drafts": {s: len(writers[s].drafts) for s in SPLITS},
                 "examples_per_draft": {str(k): v for k, v in sorted(per_draft.items())},
                 "pool_order_unknown": pool_fallback,
             },
+            **({"conversation": {"segment": sequencer.segment.value, "max_tokens": sequencer.max_tokens,
+                                 "sequences": dict(sequencer.segments_written),
+                                 "drafts_dropped_by_filters": dropped_drafts,
+                                 "estimate": f"tokens ~ characters / {CHARS_PER_TOKEN}",
+                                 "schema": "copilot.training.conversation_data"}} if sequencer else {}),
             "input": report.to_dict(),
             "files": dict({f"{s}.jsonl": writers[s].summary() for s in SPLITS},
                           **{VAL_PICKS: dict(val_picks.summary(), what=VAL_PICKS_WHAT)}),
@@ -292,6 +343,24 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
             fh.close()  # closing twice is harmless; open handles would block the removal on Windows
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _sequencer(fmt, cfg: DatasetConfig, filters):
+    """A DraftSequencer for conversation formats (None for per-pick formats); refuses filters it cannot honour."""
+    if not getattr(fmt, "conversational", False):
+        return None
+    bad = [f.name for f in filters if f.name in RANGE_FILTERS]
+    if bad:
+        raise DatasetError(f"--{', --'.join(bad)} cannot apply to the {fmt.name} format: a conversation holds the "
+                           "whole draft (or pack). Leave the range filter out, or use a per-pick format (v1)")
+    try:
+        segment = Segment(cfg.segment)
+    except ValueError:
+        raise DatasetError(f"--segment {cfg.segment!r}: expected auto, draft or pack") from None
+    if cfg.max_tokens < 256:
+        raise DatasetError(f"--max-tokens {cfg.max_tokens}: too small for a pack of cards (the base model's "
+                           "context length, e.g. 8192 for SmolLM2-135M)")
+    return DraftSequencer(fmt, segment, cfg.max_tokens)
 
 
 def load_manifest(folder: str | os.PathLike) -> dict:

@@ -1,0 +1,318 @@
+"""Prompt format ``conversation`` (version 2): the draft as one chat.
+
+The system prompt comes once; every pick is a user turn with only what is new, answered by an assistant turn with
+the card taken. The pool is the conversation so far: nothing is repeated (v1 repeats the system prompt, the whole
+pool and the question at every pick). Layout (the model's own chat template renders the turns)::
+
+    [system]     who the assistant is, how to answer                               (once per draft)
+    [user]       Pack 1 pick 1:
+                 Hand That Hurts -- {2}{B} -- Creature — Spirit (common)       <- one line per card of the pack
+                 ...
+    [assistant]  Hand That Hurts                                               <- the card taken (Pick-Two: two
+    [user]       Pack 1 pick 2:                                                   names, one per line)
+                 ...
+    [user]       Pack 1 pick 9 (back from pick 1; taken since: A, B, C, D, E, F, G):
+                 <the cards that wheeled>
+    [assistant]  ...
+    [user]       Pack 2 pick 1:                                                <- the pick to make: the generation
+                 ...                                                              prompt follows
+
+A wheel is recognised when the pack in front of us is what was left of the pack we saw 8 picks earlier (verified on
+the cards; an 8-player table); the cards the others took from it in between are named in the header.
+
+Options (``conversation:knowledge=text,signals=1``; the canonical name lists only non-default options, and is what
+datasets, model manifests and engines record):
+
+- ``knowledge``: what a pack line says about a card. ``name``: the name only; ``basic`` (default): name, mana cost,
+  type line and rarity; ``text``: ``basic`` plus power/toughness and the full rules text; ``stats``: ``basic`` plus
+  the set's 17lands GIH win rate and ALSA (found with `copilot.picking.ratings.find_ratings`; cards or sets without
+  ratings get the ``basic`` line).
+- ``repeat``: ``0`` (default): a card's details are given at its first mention in the conversation, later mentions
+  (a wheel, a second copy, the next pack) give its name only: the model can look back; ``1``: at every mention.
+- ``signals``: ``1`` adds v1's colour-signal line (colour identities seen in the last 5 packs) to every pick.
+- ``reminder``: ``auto`` (default): a compact "Our pool so far" line only where earlier picks are not in the
+  conversation (a conversation cut to its current pack, a log that began mid-draft); ``pack``: also at the first
+  pick of packs 2 and 3.
+
+Every turn's text depends only on that pick and the ones before it, so the conversation of pick N is a prefix of the
+conversation of pick N+1: a KV cache kept between picks evaluates only the new answer and the new user turn.
+``messages(ctx, since_pack=P)`` renders the conversation cut to pack P (with the pool reminder): the unit of
+per-pack training sequences, and what an engine falls back to when a whole draft exceeds the model's context.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Iterable, Sequence
+
+from copilot.cards.model import Card
+from copilot.picking.engine import PickContext
+from copilot.picking.prompts import SIGNAL_PACKS, pack_line_compact, pack_line_full, signal_line
+
+NAME = "conversation"
+VERSION = 2
+TABLE_SIZE = 8  # seats at an Arena draft table: a pack comes back after 8 picks
+
+SYSTEM_V2 = (
+    "You are DraftGPT, a Magic the Gathering Hall of Famer and helpful AI assistant that helps players choose what "
+    "card to pick during a draft. You are a master of the current draft set, and know every card well.\n\n"
+    "We draft one pick at a time: each message shows the pack in front of us, and the cards you chose earlier in "
+    "this conversation are our pool. Answer with the card's name only (two names, one per line, when asked for two)."
+)
+
+
+class Knowledge(str, Enum):
+    NAME = "name"
+    BASIC = "basic"
+    TEXT = "text"
+    STATS = "stats"
+
+
+class Reminder(str, Enum):
+    AUTO = "auto"
+    PACK = "pack"
+
+
+class FormatOptionError(ValueError):
+    pass
+
+
+_DEFAULTS = {"knowledge": Knowledge.BASIC.value, "repeat": "0", "signals": "0", "reminder": Reminder.AUTO.value}
+
+
+def _flag(key: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise FormatOptionError(f"conversation format option {key}={value!r}: expected 0 or 1")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One pick of the conversation: the pack shown and, for past picks, what was taken."""
+
+    pack_number: int
+    pick_number: int
+    pack: tuple[Card, ...]
+    picked: tuple[Card, ...] = ()  # empty for the pick to make
+    to_pick: int = 1
+
+
+@dataclass(frozen=True)
+class ConversationFormat:
+    knowledge: Knowledge = Knowledge.BASIC
+    repeat: bool = False
+    signals: bool = False
+    reminder: Reminder = Reminder.AUTO
+    system: str = SYSTEM_V2
+    version: int = VERSION
+    conversational: bool = True
+    _ratings: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def name(self) -> str:
+        opts = self.options()
+        extra = ",".join(f"{k}={v}" for k, v in sorted(opts.items()) if _DEFAULTS[k] != v)
+        return f"{NAME}:{extra}" if extra else NAME
+
+    @property
+    def description(self) -> str:
+        what = {Knowledge.NAME: "card names only", Knowledge.BASIC: "name, cost, type and rarity",
+                Knowledge.TEXT: "name, cost, type, rarity, P/T and rules text",
+                Knowledge.STATS: "name, cost, type, rarity and 17lands GIH WR / ALSA"}[self.knowledge]
+        return (f"the draft as one chat (v{self.version}): system prompt once, one user turn per pick with only what "
+                f"is new, the pick as the assistant's answer; pack lines: {what}")
+
+    def options(self) -> dict[str, str]:
+        return {"knowledge": self.knowledge.value, "repeat": str(int(self.repeat)),
+                "signals": str(int(self.signals)), "reminder": self.reminder.value}
+
+    @classmethod
+    def parse(cls, spec: str) -> "ConversationFormat":
+        """'conversation' or 'conversation:knowledge=text,repeat=1' (also 'v2' for the default)."""
+        head, _, tail = spec.strip().lower().partition(":")
+        if head not in (NAME, "v2"):
+            raise FormatOptionError(f"not a conversation format: {spec!r}")
+        opts = dict(_DEFAULTS)
+        for item in filter(None, (t.strip() for t in tail.split(","))):
+            key, sep, value = item.partition("=")
+            key = key.strip()
+            if not sep or key not in _DEFAULTS:
+                raise FormatOptionError(f"conversation format option {item!r}: expected KEY=VALUE with KEY one of "
+                                        f"{', '.join(_DEFAULTS)}")
+            opts[key] = value.strip()
+        try:
+            knowledge = Knowledge(opts["knowledge"])
+        except ValueError:
+            raise FormatOptionError(f"knowledge={opts['knowledge']!r}: expected one of "
+                                    f"{', '.join(k.value for k in Knowledge)}") from None
+        try:
+            reminder = Reminder(opts["reminder"])
+        except ValueError:
+            raise FormatOptionError(f"reminder={opts['reminder']!r}: expected auto or pack") from None
+        return cls(knowledge=knowledge, repeat=_flag("repeat", opts["repeat"]),
+                   signals=_flag("signals", opts["signals"]), reminder=reminder)
+
+    # ------------------------------------------------------------------ card lines
+    def _stats(self, card: Card, set_code: str | None) -> str | None:
+        key = (set_code or card.set_code or "").upper()
+        if key not in self._ratings:
+            from copilot.picking.ratings import RatingsError, find_ratings, load_ratings
+
+            path = find_ratings(key) if key else None
+            try:
+                self._ratings[key] = load_ratings(path, key) if path else None
+            except RatingsError:
+                self._ratings[key] = None
+        ratings = self._ratings[key]
+        r = ratings.get(card) if ratings is not None else None
+        if r is None:
+            return None
+        parts = []
+        if r.gih_wr is not None:
+            parts.append(f"GIH WR {r.gih_wr:.1f}%")
+        if r.alsa is not None:
+            parts.append(f"ALSA {r.alsa:.1f}")
+        return ", ".join(parts) or None
+
+    def basic_line(self, card: Card) -> str:
+        line = pack_line_compact(card)
+        return f"{line} ({card.rarity})" if card.rarity else line
+
+    def card_line(self, card: Card, first_mention: bool = True, set_code: str | None = None) -> str:
+        """The card's line in a pack: its details at the first mention in the conversation, then its name."""
+        if self.knowledge is Knowledge.NAME or not (first_mention or self.repeat):
+            return card.name
+        if self.knowledge is Knowledge.TEXT:
+            return pack_line_full(card)
+        line = self.basic_line(card)
+        if self.knowledge is Knowledge.STATS:
+            stats = self._stats(card, set_code)
+            if stats:
+                line = f"{line} -- {stats}"
+        return line
+
+    # ------------------------------------------------------------------ turns
+    @staticmethod
+    def turns(ctx: PickContext) -> list[Turn]:
+        """The known earlier picks (pick order) and the pick to make, last."""
+        past = sorted(ctx.history, key=lambda p: (p.pack_number, p.pick_number))
+        out = [Turn(p.pack_number, p.pick_number, tuple(p.pack), tuple(p.picked), max(1, len(p.picked)))
+               for p in past if (p.pack_number, p.pick_number) < (ctx.pack_number, ctx.pick_number)]
+        out.append(Turn(ctx.pack_number, ctx.pick_number, tuple(ctx.pack), (), max(1, ctx.cards_to_pick)))
+        return out
+
+    @staticmethod
+    def wheel(turn: Turn, earlier: Sequence[Turn]) -> tuple[Turn, list[Card]] | None:
+        """(the turn whose pack came back, the cards others took from it since) or None."""
+        back = turn.pick_number - TABLE_SIZE * turn.to_pick
+        if back < 1:
+            return None
+        src = next((t for t in earlier if t.pack_number == turn.pack_number and t.pick_number == back), None)
+        if src is None:
+            return None
+        left = Counter(c.name for c in src.pack) - Counter(c.name for c in src.picked)
+        now = Counter(c.name for c in turn.pack)
+        if now - left:  # a card we did not leave in it: not that pack
+            return None
+        gone = left - now
+        taken: list[Card] = []
+        for c in src.pack:
+            if gone[c.name] > 0:
+                gone[c.name] -= 1
+                taken.append(c)
+        return src, taken
+
+    def _header(self, turn: Turn, earlier: Sequence[Turn]) -> str:
+        head = f"Pack {turn.pack_number} pick {turn.pick_number}"
+        if turn.to_pick > 1:
+            head += f", take {turn.to_pick}"
+        w = self.wheel(turn, earlier)
+        if w is not None:
+            src, taken = w
+            head += f" (back from pick {src.pick_number}"
+            head += f"; taken since: {', '.join(c.name for c in taken)})" if taken else ")"
+        return head + ":"
+
+    def user_text(self, turn: Turn, earlier: Sequence[Turn], mentioned: set[str], pool_before: Sequence[Card] | None,
+                  set_code: str | None = None, signals: PickContext | None = None) -> str:
+        """One pick's user turn. `mentioned` (card names already in the conversation) is updated; `signals`: the
+        context whose colour signals are written (signals option)."""
+        lines = []
+        if pool_before is not None:
+            names = ", ".join(c.name for c in pool_before) if pool_before else "nothing yet"
+            lines.append(f"Our pool so far ({len(pool_before)} cards): {names}." if pool_before else
+                         f"Our pool so far: {names}.")
+        lines.append(self._header(turn, earlier))
+        if self.signals and signals is not None:
+            sig = signal_line(signals)
+            if sig:
+                lines.append(sig)
+        for card in turn.pack:
+            lines.append(self.card_line(card, card.name not in mentioned, set_code))
+            mentioned.add(card.name)
+        return "\n".join(lines)
+
+    def answer(self, card: Card) -> str:
+        """The assistant's answer for taking `card`: its name (as the pack lists it)."""
+        return card.name
+
+    def answer_cards(self, cards: Iterable[Card]) -> str:
+        return "\n".join(self.answer(c) for c in cards)
+
+    # ------------------------------------------------------------------ whole conversations
+    def messages(self, ctx: PickContext, since_pack: int | None = None) -> list[dict]:
+        """[system, (user, assistant) per earlier pick, user]: the chat to send for the pick in front of us.
+        `since_pack`: leave out the picks of earlier packs (their cards go into the pool reminder)."""
+        turns = self.turns(ctx)
+        shown = [t for t in turns if since_pack is None or t.pack_number >= since_pack]
+        if not shown:
+            shown = turns[-1:]
+        skipped = turns[:len(turns) - len(shown)]
+        # the pool before the first shown turn: the pool minus what the shown turns took (pool order kept)
+        rest = Counter(c.name for t in shown for c in t.picked)
+        pool_start: list[Card] = []
+        for c in ctx.pool:
+            if rest[c.name] > 0:
+                rest[c.name] -= 1
+            else:
+                pool_start.append(c)
+        msgs = [{"role": "system", "content": self.system}]
+        mentioned: set[str] = set()
+        pool = list(pool_start)
+        for i, t in enumerate(shown):
+            remind = None
+            if i == 0 and (pool_start or skipped):
+                remind = list(pool)
+            elif self.reminder is Reminder.PACK and t.pick_number == 1 and t.pack_number > 1:
+                remind = list(pool)
+            current = t is shown[-1]
+            sig = (ctx if current else _signal_ctx(ctx, t)) if self.signals else None
+            msgs.append({"role": "user", "content": self.user_text(t, skipped + shown[:i], mentioned, remind,
+                                                                     ctx.set_code, sig)})
+            if not current:
+                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked)})
+                pool.extend(t.picked)
+        return msgs
+
+    def example(self, ctx: PickContext, picked_card: Card) -> dict:
+        """The conversation up to this pick and its answer ({"messages": [...]}); see `sequence` for drafts."""
+        return {"messages": self.messages(ctx) + [{"role": "assistant", "content": self.answer(picked_card)}]}
+
+    def sequence(self, ctx: PickContext, picked: Sequence[Card], since_pack: int | None = None) -> list[dict]:
+        """A training sequence ending with the pick of `ctx`: every assistant turn is a supervised pick."""
+        return self.messages(ctx, since_pack) + [{"role": "assistant", "content": self.answer_cards(picked)}]
+
+
+def _signal_ctx(ctx: PickContext, turn: Turn) -> PickContext | None:
+    """The signals of an earlier pick: the packs seen up to it (only built when the signals option is on)."""
+    earlier = sorted((t for t in ctx.history if (t.pack_number, t.pick_number) <= (turn.pack_number, turn.pick_number)),
+                     key=lambda t: (t.pack_number, t.pick_number))
+    seen = tuple(tuple(p.pack) for p in earlier[-SIGNAL_PACKS:])
+    return replace(ctx, pack=turn.pack, pack_number=turn.pack_number, pick_number=turn.pick_number, seen=seen,
+                   history=())
+
