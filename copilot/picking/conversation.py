@@ -273,14 +273,16 @@ class ConversationFormat:
         if not shown:
             shown = turns[-1:]
         skipped = turns[:len(turns) - len(shown)]
-        # the pool before the first shown turn: the pool minus what the shown turns took (pool order kept)
+        # the pool before the first shown turn: the pool minus what the shown turns took, taken off its end (the
+        # latest picks; a second copy of a card stays where it was), pool order kept
         rest = Counter(c.name for t in shown for c in t.picked)
         pool_start: list[Card] = []
-        for c in ctx.pool:
+        for c in reversed(ctx.pool):
             if rest[c.name] > 0:
                 rest[c.name] -= 1
             else:
                 pool_start.append(c)
+        pool_start.reverse()
         msgs = [{"role": "system", "content": self.system}]
         mentioned: set[str] = set()
         pool = list(pool_start)
