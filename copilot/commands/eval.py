@@ -24,19 +24,24 @@ def register(subparsers) -> None:
                    help="17lands draft_data CSV(.gz) or picks JSONL(.gz)")
     p.add_argument("--engine", action="append", dest="engines", metavar="NAME",
                    help="engine to evaluate (repeat for several; default: ratings). "
-                        "Known: ratings, heuristic, random, gguf, hf, openai, mlp")
+                        "Known: ratings, heuristic, random, gguf, hf, openai, mlp, hybrid")
     p.add_argument("--model", help="model file/folder for gguf, hf and mlp engines")
     p.add_argument("--adapter", help="LoRA adapter for the hf/gguf engines")
     p.add_argument("--ratings", type=Path, help="17lands ratings file for the ratings engine "
                                                 "(default: found for the set in user data / shared data)")
     p.add_argument("--cards", type=Path, nargs="+", default=[], metavar="FILE",
                    help="extra card data files (17lands cards.csv, Scryfall, MTGJSON, ratings JSON)")
-    p.add_argument("--format", help="prompt format for LLM engines (default: the model's own, else v1)")
+    p.add_argument("--format", help="prompt format for LLM engines (default: the model's own, else v1), e.g. v1, "
+                                    "conversation, conversation:knowledge=text")
     p.add_argument("--limit", type=int, help="read at most N rows of the file")
     p.add_argument("--sample", type=int, metavar="N", help="evaluate N whole drafts drawn at random (for slow engines)")
     p.add_argument("--seed", type=int, default=0, help="seed of --sample and of the random engine (default 0)")
+    p.add_argument("--half", type=int, choices=(0, 1),
+                   help="only the drafts of this half of the file (by a hash of the draft id): measure the hybrid "
+                        "on the half its weights were not fitted on")
     p.add_argument("--opt", action="append", default=[], metavar="ENGINE.KEY=VALUE",
-                   help="extra engine option, e.g. gguf.n_threads=2 or ratings.ramp=8 (repeatable)")
+                   help="extra engine option, e.g. gguf.n_threads=2, ratings.ramp=8, hybrid.weights=W.json or "
+                        "hybrid.mlp.model=mlp.pt (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_flag(p)
@@ -105,7 +110,7 @@ def run_eval(args) -> int:
         progress(f"eval: {', '.join(names)} on {args.picks} ({len(catalog)} cards known)")
     try:
         report = evaluate(args.picks, engines, catalog, limit=args.limit, sample=args.sample, seed=args.seed,
-                          progress=progress)
+                          progress=progress, half=args.half)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

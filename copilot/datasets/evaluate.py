@@ -12,9 +12,13 @@ Sampling for slow engines (`sample_drafts=N, seed=S`): N drafts drawn with `rand
 sorted draft ids of the file; their picks are evaluated whole and in file order, so an LLM engine sees the
 consecutive picks of one draft as it would live (KV-cache reuse is realistic). `limit` caps the rows read.
 Ctrl-C stops early and still reports the picks done so far (marked interrupted).
+
+Halves (`half=0|1`): only the drafts of that half of the file (`draft_half`, a hash of the draft id), so a model
+fitted on one half of a validation file (the hybrid engine's weights) is measured on the other.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import sys
@@ -101,6 +105,11 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 3)
 
 
+def draft_half(draft_id: str) -> int:
+    """0 or 1: which half of a file's drafts this one is in (sha256 of the id; independent of the dataset split)."""
+    return hashlib.sha256(f"half:{draft_id}".encode("utf-8")).digest()[0] & 1
+
+
 def draft_ids(path: Path | str, limit: int | None = None) -> list[str]:
     """Distinct draft ids in file order."""
     seen: dict[str, None] = {}
@@ -109,8 +118,8 @@ def draft_ids(path: Path | str, limit: int | None = None) -> list[str]:
     return list(seen)
 
 
-def sample_drafts(path: Path | str, n: int, seed: int, limit: int | None = None) -> list[str]:
-    ids = sorted(draft_ids(path, limit))
+def sample_drafts(path: Path | str, n: int, seed: int, limit: int | None = None, half: int | None = None) -> list[str]:
+    ids = sorted(d for d in draft_ids(path, limit) if half is None or draft_half(d) == half)
     if n >= len(ids):
         return ids
     return random.Random(seed).sample(ids, n)
@@ -127,11 +136,12 @@ class EvalReport:
     limit: int | None = None
     unknown_cards: list[str] = field(default_factory=list)
     interrupted: bool = False  # stopped early (Ctrl-C): the figures cover the picks done so far
+    half: int | None = None
 
     def to_dict(self) -> dict:
         meta = {"file": self.file, "picks": self.picks, "drafts": self.drafts, "seconds": round(self.seconds, 2),
                 "sample": self.sample, "limit": self.limit, "unknown_cards": len(self.unknown_cards),
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted, "half": self.half}
         if len(self.scores) == 1:
             return {**self.scores[0].to_dict(), **meta}
         return {**meta, "engines": [s.to_dict() for s in self.scores]}
@@ -139,14 +149,17 @@ class EvalReport:
 
 def evaluate(path: Path | str, engines: Sequence[PickEngine], catalog=None, limit: int | None = None,
              sample: int | None = None, seed: int = 0,
-             progress: Callable[[str], None] | None = None, progress_every: float = 5.0) -> EvalReport:
+             progress: Callable[[str], None] | None = None, progress_every: float = 5.0,
+             half: int | None = None) -> EvalReport:
     """Rank every selected pick with every engine and score the answers."""
     start = time.perf_counter()
     resolver = catalog if isinstance(catalog, CardResolver) else CardResolver(catalog)
     wanted: set[str] | None = None
     sample_meta = None
+    if half is not None and not sample:
+        wanted = {d for d in draft_ids(path, limit) if draft_half(d) == half}
     if sample:
-        chosen = sample_drafts(path, sample, seed, limit)
+        chosen = sample_drafts(path, sample, seed, limit, half)
         wanted = set(chosen)
         sample_meta = {"drafts": len(chosen), "seed": seed, "method": "random.Random(seed).sample(sorted draft ids)"}
         if progress:
@@ -175,7 +188,7 @@ def evaluate(path: Path | str, engines: Sequence[PickEngine], catalog=None, limi
             progress(f"eval: interrupted after {picks} picks; reporting those")
     return EvalReport(file=str(path), scores=scores, picks=picks, drafts=len(drafts),
                       seconds=time.perf_counter() - start, sample=sample_meta, limit=limit,
-                      unknown_cards=sorted(resolver.unknown), interrupted=interrupted)
+                      unknown_cards=sorted(resolver.unknown), interrupted=interrupted, half=half)
 
 
 def _pct(v: float | None) -> str:
@@ -209,6 +222,8 @@ def format_table(report: EvalReport) -> str:
         what += f" (sample: {report.sample['drafts']} drafts, seed {report.sample['seed']})"
     if report.limit:
         what += f" (first {report.limit} rows)"
+    if report.half is not None:
+        what += f" (half {report.half} of the drafts)"
     what += f", {report.seconds:.1f} s"
     if report.interrupted:
         what += " (INTERRUPTED: partial figures)"

@@ -23,6 +23,7 @@ ENGINES: dict[str, str] = {
     "hf": "copilot.picking.hf_engine:HFEngine",
     "openai": "copilot.picking.openai_engine:OpenAIEngine",
     "mlp": "copilot.picking.mlp_engine:MLPEngine",
+    "hybrid": "copilot.picking.hybrid_engine:HybridEngine",
 }
 DESCRIPTIONS: dict[str, str] = {
     "ratings": "17lands GIH win rate + colour commitment",
@@ -32,6 +33,7 @@ DESCRIPTIONS: dict[str, str] = {
     "hf": "transformers model (+ LoRA adapter)",
     "openai": "OpenAI-compatible chat endpoint",
     "mlp": "per-set neural pick model trained on 17lands picks",
+    "hybrid": "LLM + mlp + ratings log-probabilities, weights fitted on validation picks (copilot hybrid fit)",
 }
 FALLBACK_ORDER: tuple[str, ...] = ("ratings", "heuristic", "random")
 
