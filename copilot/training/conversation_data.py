@@ -19,7 +19,9 @@ format, so an SFT trainer with assistant-only loss puts loss on every assistant 
               "picked", "pool_ordered"}}
 
 To score pick i of a sequence (validation, a DPO pair): the prompt is ``messages[:k]`` where k is the index of the
-i-th assistant message, the candidates are ``meta.turns[i].candidates`` (`pick_prompts` yields exactly that).
+i-th assistant message, the candidates are ``meta.turns[i].candidates`` (`pick_prompts` yields exactly that;
+`per_pick_examples` turns any dataset line, per-pick or conversation, into per-pick examples of the v1 shape). Code
+that reads only ``messages[:-1]`` and ``meta.candidates`` sees the LAST pick of a draft, a forced one-card pack.
 
 Segmenting: ``draft`` writes the whole draft as one sequence; ``pack`` writes one sequence per pack, each starting
 with the system prompt and a "Our pool so far" reminder of the earlier packs' picks; ``auto`` (default) writes the
@@ -149,3 +151,18 @@ def pick_prompts(example: dict) -> Iterator[tuple[list[dict], list[str], str]]:
     answers = [i for i, m in enumerate(msgs) if m["role"] == "assistant"]
     for k, turn in zip(answers, turns):
         yield msgs[:k], list(turn["candidates"]), turn["picked"]
+
+
+def per_pick_examples(example: dict) -> list[dict]:
+    """Any dataset line as per-pick examples {"messages": prompt + [answer], "meta": {...}}: a per-pick (v1) line
+    unchanged, a conversation line one example per assistant turn (for validation and preference pairs)."""
+    meta = example.get("meta") or {}
+    if "turns" not in meta:
+        return [example]
+    out = []
+    for (prompt, cands, picked), turn in zip(pick_prompts(example), meta["turns"]):
+        answer = next(m["content"] for m in example["messages"][len(prompt):] if m["role"] == "assistant")
+        out.append({"messages": prompt + [{"role": "assistant", "content": answer}],
+                    "meta": {"draft_id": meta.get("draft_id"), "set": meta.get("set"), "format": meta.get("format"),
+                             "pack": turn["pack"], "pick": turn["pick"], "candidates": cands, "picked": picked}})
+    return out

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from copilot.cli import main as cli_main
-from copilot.training.conversation_data import pick_prompts
+from copilot.training.conversation_data import per_pick_examples, pick_prompts
 from copilot.training.dataset import DatasetConfig, DatasetError, build_dataset, iter_examples
 from copilot.training.filters import FilterSpec
 
@@ -57,6 +57,9 @@ def test_one_sequence_per_draft_every_pick_supervised(shared_data, tmp_path):
                 assert prompt[-1]["role"] == "user" and prompt[-1]["content"].startswith(
                     f"Pack {r.pack_number} pick {r.pick_number}")
                 assert picked in cands and cands == list(r.pack)
+            singles = per_pick_examples(ex)
+            assert [s["messages"][-1]["content"] for s in singles] == [r.pick for r in truth]
+            assert singles[9]["messages"][:-1] == prompts[9][0] and singles[9]["meta"]["candidates"] == prompts[9][1]
     assert seen == set(rows)
     # val.picks.jsonl: every pick of the validation drafts, for `copilot eval --picks`
     val_lines = (tmp_path / "d" / "val.picks.jsonl").read_text().splitlines()
@@ -132,3 +135,13 @@ def test_cli_accepts_the_format(shared_data, tmp_path, capsys):
     assert "3 whole-draft and 0 per-pack sequences" in out and "supervised picks: train 84, val 42" in out
     ex = next(iter_examples(tmp_path / "c", "train"))
     assert ex["messages"][1]["content"].splitlines()[1] == ex["meta"]["turns"][0]["candidates"][0]
+
+
+def test_csv_and_jsonl_give_the_same_conversations(shared_data, tmp_path):
+    """The 17lands wide CSV and the picks JSONL hold the same DSK picks: the same bytes come out."""
+    csv_src = shared_data / "picks" / "DSK" / "draft_data_public.DSK.PremierDraft.dev-sample.csv.gz"
+    for name, src in (("csv", csv_src), ("jsonl", shared_data / JSONL)):
+        build_dataset(DatasetConfig(picks=src, out=tmp_path / name, prompt_format="conversation", catalog="none",
+                                    max_drafts=4, val_drafts=1))
+    for f in ("train.jsonl", "val.jsonl"):
+        assert (tmp_path / "csv" / f).read_bytes() == (tmp_path / "jsonl" / f).read_bytes()
