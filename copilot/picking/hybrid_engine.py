@@ -105,7 +105,7 @@ class HybridEngine(EngineBase):
 
     @classmethod
     def from_options(cls, options: dict | None = None) -> "HybridEngine":
-        from copilot.picking.registry import create_engine
+        from copilot.picking.registry import EngineUnavailable, create_engine
 
         o = dict(options or {})
         weights = HybridWeights.load(o["weights"]) if o.get("weights") else None
@@ -119,7 +119,11 @@ class HybridEngine(EngineBase):
         for name in names:
             part_opts = dict(weights.part_options.get(name, {}))
             part_opts.update({k.split(".", 1)[1]: v for k, v in o.items() if k.startswith(name + ".")})
-            parts[name] = create_engine(name, part_opts)
+            try:
+                parts[name] = create_engine(name, part_opts)
+            except EngineUnavailable as exc:
+                raise HybridError(f"part {name}: {exc} (give its options as hybrid.{name}.KEY=VALUE, or leave it "
+                                  f"out with hybrid.parts=...)") from None
         return cls(parts, weights)
 
     @property

@@ -96,6 +96,8 @@ def test_weights_file_errors(tmp_path):
         create_engine("hybrid", {"weights": str(bad)})
     with pytest.raises(HybridError, match="part of itself"):
         HybridEngine.from_options({"parts": "ratings,hybrid"})
+    with pytest.raises(EngineUnavailable, match="engine 'hybrid': part mlp: .*needs a model file.*hybrid.mlp.KEY"):
+        create_engine("hybrid", {"parts": "ratings,mlp"})
 
 
 def test_part_options_come_from_the_file_and_can_be_overridden(tmp_path, shared_data, contexts):
