@@ -8,7 +8,8 @@ accelerate reads JSON config files (by extension), so no YAML dependency. Two la
 
 - ``multi_gpu`` (default for LoRA/QLoRA): one full copy of the (4-bit) base per GPU, data parallel (DDP). The
   trainer shards each step's examples by rank and averages the loss (trainer.train, `WORLD_SIZE` > 1).
-- ``multi_cpu``: `--nproc N` on a CPU: N processes, torch.distributed with the gloo backend (tested:
+- ``multi_cpu``: `--nproc N` on a CPU: N processes started by torchrun (accelerate launch would need mpirun on
+  one machine), torch.distributed with the gloo backend inside the Trainer's accelerate state (tested:
   tests/training/test_multiprocess.py);
 - ``deepspeed``: ZeRO-2 over GPUs (needs the deepspeed package; not installable/tested on this CPU machine);
 - ``fsdp``: fully sharded data parallel for bf16 LoRA on models that do not fit one GPU; transformer-layer
@@ -80,6 +81,14 @@ def write_accelerate_config(run_dir: str | Path, n_gpus: int, mode: str | None =
 
 
 def launch_command(config_file: Path, run_dir: Path, extra: list[str] | None = None) -> list[str]:
+    cfg = json.loads(Path(config_file).read_text())
+    if cfg.get("distributed_type") == "MULTI_CPU":
+        # accelerate launch starts several CPU processes on one machine only through mpirun; torch's own launcher
+        # (torchrun) sets the same environment (RANK, WORLD_SIZE, MASTER_ADDR...), and inside the processes the
+        # Trainer's accelerate state takes the gloo backend from it
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1",
+                "--nproc_per_node", str(cfg["num_processes"]), "-m", "copilot.training.runner", str(run_dir),
+                *(extra or [])]
     exe = shutil.which("accelerate")
     head = [exe] if exe else [sys.executable, "-m", "accelerate.commands.launch"]
     if exe:

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from copilot.fileio import atomic_write_json, utc_now
-from copilot.training.checkpoints import (checkpoint_dirs, clear_unfinished, find_resume_checkpoint,  # noqa: F401
-                                          verify_checkpoint)
+from copilot.training.checkpoints import checkpoint_dirs, clear_unfinished, find_resume_checkpoint
 from copilot.training.config import TrainConfig
 from copilot.training.run_folder import (ADAPTER_DIR, METRICS, RUN_INFO, STOP_FILE, read_status,  # noqa: F401
                                          truncate_metrics, write_status)
