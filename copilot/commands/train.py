@@ -49,7 +49,8 @@ def register(subparsers) -> None:
     p.add_argument("--quant", choices=("none", "nf4", "int8"), help="quantise the frozen base (nf4 = QLoRA)")
     p.add_argument("--method", choices=("sft", "dpo", "spin"),
                    help="sft (default); dpo or spin: preference training from a finished SFT run (--from)")
-    p.add_argument("--from", dest="from_run", metavar="SFT_RUN", help="with --method dpo|spin: the SFT run to start from")
+    p.add_argument("--from", dest="from_run", metavar="SFT_RUN",
+                   help="with --method dpo|spin: the SFT run to start from")
     p.add_argument("--nproc", type=int, default=0, metavar="N",
                    help="N data-parallel processes on the CPU through accelerate (gloo); GPUs are used automatically")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

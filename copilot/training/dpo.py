@@ -125,7 +125,7 @@ def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = Tr
 def _running(ctx, step: int) -> None:
     if ctx.is_main:
         write_status(ctx.run_dir, state=RunState.RUNNING, pid=os.getpid(), step=step, max_steps=ctx.cfg.max_steps,
-                     message=f"{ctx.cfg.method} on {ctx.device} ({ctx.precision.precision})", started=utc_now(),
+                     message=f"{ctx.cfg.method} on {ctx.device}, precision {ctx.precision.reason}", started=utc_now(),
                      precision=ctx.precision.precision, precision_reason=ctx.precision.reason)
 
 

@@ -166,7 +166,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
                                 "skipped_too_long": data.skipped})
     if ctx.is_main:
         write_status(run_dir, state=RunState.RUNNING, pid=os.getpid(), step=start_step, max_steps=cfg.max_steps,
-                     message=f"training on {ctx.device} ({ctx.precision.precision})", started=utc_now(),
+                     message=f"training on {ctx.device}, precision {ctx.precision.reason}", started=utc_now(),
                      precision=ctx.precision.precision, precision_reason=ctx.precision.reason)
     log(f"training {ctx.base.spec.display} on {ctx.device} with TRL SFT: {n_trainable:,} trainable params, "
         f"{data.n} train examples ({data.skipped} too long), steps {start_step}->{cfg.max_steps}")
