@@ -3,6 +3,8 @@
     copilot train --preset cpu-small --dataset DIR [--out RUN]       start (follows progress; Ctrl-C = stop)
     copilot train --config FILE [--out RUN]                          start from a saved TrainConfig JSON
     copilot train --resume RUN [--restart]                           continue from the last checkpoint
+    copilot train --method dpo|spin --from SFT_RUN --dataset DIR --out RUN [--preset ...]   preference training
+    copilot train ... --nproc 2                                      data parallel over 2 CPU processes (gloo)
     copilot train --status RUN | --stop RUN | --follow RUN | --presets
     add --json-progress for JSON-lines events on stdout (copilot/progress.py; the GUI's training panel reads them)
 """
@@ -45,6 +47,12 @@ def register(subparsers) -> None:
     p.add_argument("--batch", type=int, help="examples per micro-batch")
     p.add_argument("--accum", type=int, help="gradient accumulation micro-batches per step")
     p.add_argument("--quant", choices=("none", "nf4", "int8"), help="quantise the frozen base (nf4 = QLoRA)")
+    p.add_argument("--method", choices=("sft", "dpo", "spin"),
+                   help="sft (default); dpo or spin: preference training from a finished SFT run (--from)")
+    p.add_argument("--from", dest="from_run", metavar="SFT_RUN",
+                   help="with --method dpo|spin: the SFT run to start from")
+    p.add_argument("--nproc", type=int, default=0, metavar="N",
+                   help="N data-parallel processes on the CPU through accelerate (gloo); GPUs are used automatically")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any other TrainConfig field, e.g. --set lora_r=8 --set save_every=50")
     p.add_argument("--restart", action="store_true", help="with --resume: discard checkpoints, start at step 0")
@@ -134,7 +142,9 @@ def _main(args) -> int:
     try:
         overrides = {"dataset": args.dataset, "base_model": args.base, "max_steps": args.steps,
                      "learning_rate": args.lr, "max_seq_len": args.seq, "batch_size": args.batch,
-                     "grad_accum": args.accum, "quant": args.quant, **_parse_sets(args.set)}
+                     "grad_accum": args.accum, "quant": args.quant, "method": args.method,
+                     "from_run": str(Path(args.from_run).expanduser().resolve()) if args.from_run else None,
+                     **_parse_sets(args.set)}
         restart = False
         if args.resume:
             run = _resolve_run(args.resume)
@@ -171,7 +181,7 @@ def _main(args) -> int:
         print(f"{n_gpus} GPUs: launching through `accelerate launch` (multi-GPU data parallel)")
     if args.dry_run:
         print(json.dumps(cfg.to_dict(), indent=2))
-        print("command: " + " ".join(runner.command_for(run, restart=restart, n_gpus=n_gpus)))
+        print("command: " + " ".join(runner.command_for(run, restart=restart, n_gpus=n_gpus, nproc=args.nproc)))
         return 0
     if not args.resume:
         if (run / "config.json").exists():
@@ -181,7 +191,7 @@ def _main(args) -> int:
         run.mkdir(parents=True, exist_ok=True)
     cfg.save(run)
     try:
-        proc = runner.launch(run, restart=restart, allow_download=args.download, n_gpus=n_gpus)
+        proc = runner.launch(run, restart=restart, allow_download=args.download, n_gpus=n_gpus, nproc=args.nproc)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

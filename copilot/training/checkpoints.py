@@ -1,15 +1,16 @@
 """Checkpoints of a training run: `RUN/checkpoints/step-NNNNNN/`, written whole or not at all.
 
-A checkpoint holds the adapter, the optimizer, the scheduler (and the fp16 grad scaler), the RNG states and
-`state.json` (step, data cursor), plus `MANIFEST.json` with the size and sha256 of each file, written last inside a
-temporary folder that is renamed into place. Resuming takes the newest checkpoint whose files match its manifest;
-corrupt ones are moved aside, and a run that had checkpoints but has no usable one refuses to restart silently.
+transformers' Trainer writes its checkpoint (adapter, optimizer, scheduler, RNG state per process, trainer state)
+into `RUN/checkpoints/checkpoint-N`; when it has finished, `finalize_checkpoint` writes `MANIFEST.json` with the
+size and sha256 of every file and renames the folder to `step-NNNNNN`. A folder is a checkpoint only under its
+final name with a matching manifest, so a kill at any moment leaves either the previous checkpoints or a complete
+new one. Resuming takes the newest checkpoint whose files match; corrupt ones are moved aside, and a run that had
+checkpoints but has no usable one refuses to restart silently.
 """
 from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 from pathlib import Path
 
@@ -17,8 +18,7 @@ from copilot.fileio import atomic_write_json, sha256_file, utc_now
 from copilot.training.run_folder import CHECKPOINTS, read_status
 
 CKPT_MANIFEST = "MANIFEST.json"
-CKPT_FILES = ("adapter_config.json", "adapter_model.safetensors", "optimizer.pt", "scheduler.pt", "rng.pt",
-              "state.json")
+REQUIRED = ("adapter_config.json", "trainer_state.json", "optimizer.pt", "scheduler.pt")
 
 
 class CheckpointError(RuntimeError):
@@ -35,6 +35,28 @@ def checkpoint_dirs(run_dir: Path) -> list[tuple[int, Path]]:
     return sorted(out)
 
 
+def finalize_checkpoint(run_dir: Path, written: Path, step: int, keep: int, extra: dict | None = None) -> Path:
+    """Checksum a folder the Trainer has finished writing, rename it to step-NNNNNN, drop the oldest beyond `keep`."""
+    files = {}
+    for p in sorted(written.rglob("*")):
+        if p.is_file() and p.name != CKPT_MANIFEST:
+            files[str(p.relative_to(written))] = {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+    missing = [n for n in REQUIRED if n not in files]
+    if "adapter_model.safetensors" not in files and "model.safetensors" not in files and not any(
+            k.startswith("pytorch_model_fsdp") for k in files):
+        missing.append("adapter_model.safetensors")
+    if missing:
+        raise CheckpointError(f"checkpoint {written} lacks {', '.join(missing)}")
+    atomic_write_json(written / CKPT_MANIFEST, {"step": step, "files": files, "created": utc_now(), **(extra or {})})
+    final = Path(run_dir) / CHECKPOINTS / f"step-{step:06d}"
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(written, final)
+    for _, old in checkpoint_dirs(run_dir)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
 def verify_checkpoint(path: Path) -> str:
     """'' if the checkpoint is complete and its files match MANIFEST.json, else the problem in words."""
     man_path = path / CKPT_MANIFEST
@@ -44,13 +66,14 @@ def verify_checkpoint(path: Path) -> str:
         man = json.loads(man_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         return f"{CKPT_MANIFEST} unreadable: {exc}"
-    for name in CKPT_FILES:
+    listed = man.get("files") or {}
+    for name in REQUIRED:
+        if name not in listed:
+            return f"{name} not listed in {CKPT_MANIFEST}"
+    for name, want in listed.items():
         f = path / name
         if not f.is_file():
             return f"{name} missing"
-        want = man.get("files", {}).get(name)
-        if not want:
-            return f"{name} not listed in {CKPT_MANIFEST}"
         if f.stat().st_size != want["bytes"]:
             return f"{name} has {f.stat().st_size} bytes, expected {want['bytes']} (truncated or overwritten)"
         if sha256_file(f) != want["sha256"]:
@@ -90,74 +113,9 @@ def find_resume_checkpoint(run_dir: Path, log=print) -> tuple[int, Path] | None:
     return None
 
 
-def save_checkpoint(run_dir: Path, model, optimizer, scheduler, state: dict, keep: int, scaler=None) -> Path:
-    import torch
-
+def clear_unfinished(run_dir: Path) -> None:
+    """Remove Trainer folders (`checkpoint-N`) a killed run left unfinished: they never became checkpoints."""
     root = Path(run_dir) / CHECKPOINTS
-    root.mkdir(parents=True, exist_ok=True)
-    name = f"step-{state['step']:06d}"
-    final = root / name
-    tmp = root / f".tmp-{name}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    model.save_pretrained(str(tmp), safe_serialization=True)
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    sched = {"scheduler": scheduler.state_dict()}
-    if scaler is not None:
-        sched["scaler"] = scaler.state_dict()
-    torch.save(sched, tmp / "scheduler.pt")
-    rng = {"python": random.getstate(), "torch": torch.get_rng_state()}
-    try:
-        import numpy as np
-
-        rng["numpy"] = np.random.get_state()
-    except ImportError:  # pragma: no cover
-        pass
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    torch.save(rng, tmp / "rng.pt")
-    (tmp / "state.json").write_text(json.dumps(state, indent=2))
-    files = {}
-    for fname in CKPT_FILES:
-        p = tmp / fname
-        files[fname] = {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
-    atomic_write_json(tmp / CKPT_MANIFEST, {"step": state["step"], "files": files, "created": utc_now()})
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    for _, old in checkpoint_dirs(run_dir)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
-
-
-def load_checkpoint(path: Path, model, optimizer, scheduler, scaler=None) -> dict:
-    import torch
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    try:
-        weights = load_file(str(path / "adapter_model.safetensors"))
-        result = set_peft_model_state_dict(model, weights)
-        unexpected = getattr(result, "unexpected_keys", [])
-        if unexpected:
-            raise CheckpointError(f"{path}: adapter does not match this model (unexpected keys {unexpected[:3]})")
-        optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=False))
-        sched = torch.load(path / "scheduler.pt", weights_only=False)
-        scheduler.load_state_dict(sched["scheduler"])
-        if scaler is not None and "scaler" in sched:
-            scaler.load_state_dict(sched["scaler"])
-        rng = torch.load(path / "rng.pt", weights_only=False)
-        random.setstate(rng["python"])
-        torch.set_rng_state(rng["torch"])
-        if "numpy" in rng:
-            import numpy as np
-
-            np.random.set_state(rng["numpy"])
-        if "cuda" in rng and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        return json.loads((path / "state.json").read_text())
-    except CheckpointError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any load failure is reported as a checkpoint problem
-        raise CheckpointError(f"checkpoint {path} could not be loaded: {type(exc).__name__}: {exc}") from None
+    if root.is_dir():
+        for p in root.glob("checkpoint-*"):
+            shutil.rmtree(p, ignore_errors=True)

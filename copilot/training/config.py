@@ -17,9 +17,10 @@ CONFIG_NAME = "config.json"
 CONFIG_VERSION = 1
 
 QUANTS = ("none", "nf4", "int8")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 OPTIMIZERS = ("adamw", "adamw_8bit", "paged_adamw_8bit")
 SCHEDULERS = ("cosine", "linear", "constant")
+METHODS = ("sft", "dpo", "spin")
 DEVICES = ("auto", "cpu", "cuda")
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -53,7 +54,7 @@ class TrainConfig:
     lora_dropout: float = 0.0
     target_modules: list[str] = field(default_factory=lambda: list(ALL_LINEAR))
     quant: str = "none"  # nf4: QLoRA 4-bit base (bitsandbytes); int8: 8-bit base
-    precision: str = "bf16"  # autocast dtype on CPU/GPU; fp32 disables autocast
+    precision: str = "auto"  # autocast dtype; fp32 disables autocast; auto: the faster on this CPU (precision.py)
     gradient_checkpointing: bool = False
     device: str = "auto"
     num_threads: int = 0  # CPU threads for torch; 0 = leave torch's default
@@ -62,8 +63,16 @@ class TrainConfig:
     save_every: int = 25
     keep_checkpoints: int = 2
     eval_every: int = 0  # 0 = only at the end
-    eval_examples: int = 16  # validation drafts scored for pick accuracy
+    eval_examples: int = 16  # with eval_drafts 0: the first N validation lines (tiny test datasets)
+    eval_drafts: int = 0  # whole validation drafts scored for pick accuracy (all their picks); 0: eval_examples
     max_train_examples: int = 0  # 0 = all
+    # preference training (`--method dpo|spin --from SFT_RUN`): see training/preference.py
+    method: str = "sft"
+    from_run: str = ""  # the finished SFT run whose adapter the policy and the reference start from
+    beta: float = 0.1  # DPO temperature
+    pairs_per_pick: int = 1  # dpo: rejected cards drawn per human pick (other cards of the same pack)
+    spin_rounds: int = 2  # spin: rounds of (self-play picks on training drafts -> DPO on the disagreements)
+    spin_pool: int = 64  # spin: training picks the current model picks on, per round
     version: int = CONFIG_VERSION
 
     # ------------------------------------------------------------------ validation
@@ -74,20 +83,28 @@ class TrainConfig:
         if not self.dataset:
             problems.append("dataset is empty (give a folder made by `copilot dataset build`)")
         for name, allowed in (("quant", QUANTS), ("precision", PRECISIONS), ("optimizer", OPTIMIZERS),
-                              ("lr_scheduler", SCHEDULERS), ("device", DEVICES)):
+                              ("lr_scheduler", SCHEDULERS), ("device", DEVICES),
+                              ("method", METHODS)):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}")
         for name in ("max_steps", "batch_size", "grad_accum", "max_seq_len", "lora_r", "log_every",
                      "save_every", "keep_checkpoints"):
             if int(getattr(self, name)) < 1:
                 problems.append(f"{name} must be >= 1 (got {getattr(self, name)})")
-        for name in ("warmup_steps", "eval_every", "eval_examples", "max_train_examples", "num_threads"):
+        for name in ("warmup_steps", "eval_every", "eval_examples", "eval_drafts", "max_train_examples", "num_threads"):
             if int(getattr(self, name)) < 0:
                 problems.append(f"{name} must be >= 0 (got {getattr(self, name)})")
         if not self.learning_rate > 0:
             problems.append(f"learning_rate must be > 0 (got {self.learning_rate})")
         if not 0 <= self.lora_dropout < 1:
             problems.append(f"lora_dropout must be in [0, 1) (got {self.lora_dropout})")
+        if self.method != "sft" and not self.from_run:
+            problems.append(f"method={self.method} needs from_run (a finished SFT run: --from RUN)")
+        for name in ("pairs_per_pick", "spin_rounds", "spin_pool"):
+            if int(getattr(self, name)) < 1:
+                problems.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+        if not self.beta > 0:
+            problems.append(f"beta must be > 0 (got {self.beta})")
         if not self.target_modules:
             problems.append("target_modules is empty")
         if self.quant != "none" and self.precision == "fp32" and self.device == "cuda":

@@ -52,7 +52,8 @@ def find_adapter(run_dir: Path, checkpoint: str | None = None) -> tuple[Path, in
         why = verify_checkpoint(p) if (p / "MANIFEST.json").exists() or p.parent.name == "checkpoints" else ""
         if not p.is_dir() or why:
             raise ExportError(f"checkpoint {p} is not usable: {why or 'not found'}")
-        return p, json.loads((p / "state.json").read_text())["step"] if (p / "state.json").exists() else -1
+        man = p / "MANIFEST.json"  # checkpoints.finalize_checkpoint writes the step there
+        return p, int(json.loads(man.read_text()).get("step", -1)) if man.exists() else -1
     final = run_dir / ADAPTER_DIR
     if (final / "adapter_model.safetensors").is_file() and (final / "manifest.json").is_file():
         return final, int(json.loads((final / "manifest.json").read_text()).get("steps", -1))

@@ -32,8 +32,8 @@ PRESETS: dict[str, Preset] = {
     "cpu-small": Preset("cpu-small", "SmolLM2-135M-Instruct LoRA on CPU with bf16 autocast", 0, dict(
         base_model="smollm2-135m-instruct", max_steps=300, batch_size=1, grad_accum=4, learning_rate=1e-3,
         warmup_steps=10, lr_scheduler="cosine", max_seq_len=768, lora_r=16, lora_alpha=32, quant="none",
-        precision="bf16", gradient_checkpointing=False, device="cpu", num_threads=2, log_every=1, save_every=25,
-        eval_every=50, eval_examples=16, optimizer="adamw", target_modules=list(ALL_LINEAR))),
+        precision="auto", gradient_checkpointing=False, device="cpu", num_threads=2, log_every=1, save_every=25,
+        eval_every=50, eval_examples=16, eval_drafts=6, optimizer="adamw", target_modules=list(ALL_LINEAR))),
     "gpu-8gb": Preset("gpu-8gb", "Mistral-7B QLoRA (NF4), seq 1024, r=8", 8, dict(
         base_model="mistral-7b-instruct", max_steps=1000, batch_size=1, grad_accum=16, learning_rate=2e-4,
         warmup_steps=30, max_seq_len=1024, lora_r=8, lora_alpha=16, quant="nf4", precision="bf16",

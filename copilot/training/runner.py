@@ -41,11 +41,13 @@ def run(run_dir: str | Path, *, restart: bool = False, allow_download: bool = Fa
     write_status(run_dir, state=RunState.STARTING, pid=os.getpid(), message="loading the base model and dataset")
     try:
         from copilot.training.base_models import BaseModelError, resolve_base_model
+        from copilot.training.dpo import train_preference
         from copilot.training.trainer import train
 
         try:
             base = resolve_base_model(cfg.base_model, allow_download=allow_download)
-            result = train(cfg, run_dir, resume=not restart, base=base)
+            method = train if cfg.method == "sft" else train_preference
+            result = method(cfg, run_dir, resume=not restart, base=base)
         except (CheckpointError, DatasetError, BaseModelError, ConfigError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             write_status(run_dir, state=RunState.FAILED, pid=None, message=str(exc))
@@ -69,18 +71,20 @@ def run(run_dir: str | Path, *, restart: bool = False, allow_download: bool = Fa
 
 
 def command_for(run_dir: Path, *, restart: bool = False, allow_download: bool = False,
-                n_gpus: int = 0) -> list[str]:
+                n_gpus: int = 0, nproc: int = 0) -> list[str]:
+    """The training process's command line: one process, or `accelerate launch` for several GPUs (`n_gpus`) or
+    several CPU processes (`nproc`, gloo backend)."""
     extra = (["--restart"] if restart else []) + (["--download"] if allow_download else [])
-    if n_gpus > 1:
+    if n_gpus > 1 or nproc > 1:
         from copilot.training.accelerate_config import launch_command, write_accelerate_config
 
-        cfg_file = write_accelerate_config(run_dir, n_gpus)
+        cfg_file = write_accelerate_config(run_dir, max(n_gpus, nproc), cpu=n_gpus <= 1)
         return launch_command(cfg_file, run_dir, extra)
     return [sys.executable, "-m", "copilot.training.runner", str(run_dir), *extra]
 
 
 def launch(run_dir: str | Path, *, restart: bool = False, allow_download: bool = False, n_gpus: int = 0,
-           env: dict | None = None) -> subprocess.Popen:
+           env: dict | None = None, nproc: int = 0) -> subprocess.Popen:
     """Start the training process detached from this one; output goes to RUN/train.log."""
     run_dir = Path(run_dir).resolve()
     if is_running(run_dir):
@@ -89,7 +93,7 @@ def launch(run_dir: str | Path, *, restart: bool = False, allow_download: bool =
         (run_dir / STOP_FILE).unlink()  # an explicit start/resume overrides an old stop request
     except FileNotFoundError:
         pass
-    cmd = command_for(run_dir, restart=restart, allow_download=allow_download, n_gpus=n_gpus)
+    cmd = command_for(run_dir, restart=restart, allow_download=allow_download, n_gpus=n_gpus, nproc=nproc)
     log = open(run_dir / LOG_NAME, "ab")
     log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd)}\n".encode())
     log.flush()

@@ -1,15 +1,69 @@
-"""Pick accuracy on validation examples during training, scored by the `hf` engine's scorer.
+"""Pick accuracy on validation drafts during training, scored by the `hf` engine's scorer.
 
 Each example's candidates (`meta.candidates`, the pack) are ranked by `copilot.picking.scoring.score_answers`
 (Σ log p(name + end marker | prompt)); top-1 / top-3 count how often the human's pick is first / among the first
 three. Examples with fewer than two distinct candidates, or whose answer is not among them, are skipped.
+
+Validation uses WHOLE drafts (`select_drafts`): the picks of one draft are correlated, so the standard error is
+computed over drafts (cluster standard error), and a handful of picks from the top of the file would measure
+mostly first picks. Results are also split by pick bucket (picks 1-4, 5-9, 10+ within a pack).
 """
 from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
 
 from copilot.picking.scoring import score_answers
 from copilot.training.chat_encoding import ChatEncoder
 from copilot.training.config import TrainConfig
 from copilot.training.model_setup import autocast_ctx
+
+BUCKETS = ((1, 4, "p1-4"), (5, 9, "p5-9"), (10, 99, "p10+"))
+
+
+def bucket_of(pick: int | None) -> str:
+    for lo, hi, name in BUCKETS:
+        if pick is not None and lo <= pick <= hi:
+            return name
+    return "unknown"
+
+
+def pick_examples(example: dict) -> list[dict]:
+    """The scoreable picks of one dataset line: a single-turn pick, or each assistant turn of a whole-draft chat
+    (meta.turns[i].candidates, when the line carries them)."""
+    msgs = example.get("messages") or []
+    meta = example.get("meta", {})
+    turns = meta.get("turns")
+    if isinstance(turns, list) and sum(m.get("role") == "assistant" for m in msgs) == len(turns) > 0:
+        out, t = [], 0
+        for k, m in enumerate(msgs):
+            if m.get("role") == "assistant":
+                tm = turns[t] if isinstance(turns[t], dict) else {}
+                out.append({"messages": msgs[:k + 1], "meta": {**meta, **tm, "turns": None}})
+                t += 1
+        return out
+    return [example]
+
+
+def select_drafts(examples, n_drafts: int, n_examples: int = 0) -> list[dict]:
+    """Validation picks: all picks of the first `n_drafts` drafts (by order of appearance); with n_drafts 0,
+    the first `n_examples` lines (the old behaviour, kept for tiny test datasets)."""
+    picks = []
+    if n_drafts <= 0:
+        for i in range(min(n_examples, len(examples))):
+            picks += pick_examples(examples[i])
+        return picks
+    seen: list[str] = []
+    for i in range(len(examples)):
+        ex = examples[i]
+        d = str(ex.get("meta", {}).get("draft_id", f"line{i}"))
+        if d not in seen:
+            if len(seen) == n_drafts:
+                break
+            seen.append(d)
+        picks += pick_examples(ex)
+    return picks
 
 
 def rank_candidates(model, encoder: ChatEncoder, example: dict, device: str,
@@ -20,24 +74,57 @@ def rank_candidates(model, encoder: ChatEncoder, example: dict, device: str,
                          autocast=autocast_ctx(cfg, device) if cfg is not None else None)
 
 
+@dataclass
+class PickTally:
+    n: int = 0
+    top1: int = 0
+    top3: int = 0
+
+    def add(self, hit1: bool, hit3: bool) -> None:
+        self.n += 1
+        self.top1 += hit1
+        self.top3 += hit3
+
+
+def cluster_se(per_draft: dict[str, PickTally], attr: str = "top1") -> float | None:
+    """Standard error of a ratio estimate with drafts as clusters (None with fewer than two drafts)."""
+    d = len(per_draft)
+    total = sum(t.n for t in per_draft.values())
+    if d < 2 or total == 0:
+        return None
+    p = sum(getattr(t, attr) for t in per_draft.values()) / total
+    s = sum((getattr(t, attr) - p * t.n) ** 2 for t in per_draft.values())
+    return math.sqrt(s * d / (d - 1)) / total
+
+
 def evaluate_picks(model, encoder: ChatEncoder, examples: list[dict], device: str,
                    cfg: TrainConfig | None = None) -> dict:
-    """Top-1 / top-3 pick accuracy on validation examples (answer among meta.candidates)."""
+    """Top-1 / top-3 pick accuracy (answer among meta.candidates), its cluster standard error, by pick bucket."""
     was_training = model.training
     model.eval()
-    top1 = top3 = n = 0
+    per_draft: dict[str, PickTally] = defaultdict(PickTally)
+    per_bucket: dict[str, PickTally] = defaultdict(PickTally)
     try:
-        for ex in examples:
-            cands = ex.get("meta", {}).get("candidates") or []
+        for i, ex in enumerate(examples):
+            meta = ex.get("meta", {})
+            cands = meta.get("candidates") or []
             answer = ex["messages"][-1]["content"]
             if len(set(cands)) < 2 or answer not in cands:
                 continue
             scores = rank_candidates(model, encoder, ex, device, cfg)
             ranked = sorted(scores, key=scores.get, reverse=True)
-            n += 1
-            top1 += ranked[0] == answer
-            top3 += answer in ranked[:3]
+            hit1, hit3 = ranked[0] == answer, answer in ranked[:3]
+            per_draft[str(meta.get("draft_id", f"ex{i}"))].add(hit1, hit3)
+            per_bucket[bucket_of(meta.get("pick"))].add(hit1, hit3)
     finally:
         if was_training:
             model.train()
-    return {"val_n": n, "val_top1": top1 / n if n else None, "val_top3": top3 / n if n else None}
+    n = sum(t.n for t in per_draft.values())
+    out = {"val_n": n, "val_drafts": len(per_draft),
+           "val_top1": sum(t.top1 for t in per_draft.values()) / n if n else None,
+           "val_top3": sum(t.top3 for t in per_draft.values()) / n if n else None,
+           "val_top1_se": cluster_se(per_draft, "top1"), "val_top3_se": cluster_se(per_draft, "top3")}
+    if n:
+        out["val_by_bucket"] = {b: {"n": t.n, "top1": round(t.top1 / t.n, 4), "top3": round(t.top3 / t.n, 4)}
+                                for b, t in sorted(per_bucket.items())}
+    return out

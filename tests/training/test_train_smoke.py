@@ -51,7 +51,7 @@ def test_smoke_run_writes_metrics_checkpoints_and_adapter(smoke_base, tmp_path):
     ck = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert ck == ["step-000004", "step-000008"]
     assert verify_checkpoint(run / "checkpoints" / "step-000008") == ""
-    assert json.loads((run / "checkpoints" / "step-000008" / "state.json").read_text())["step"] == 8
+    assert json.loads((run / "checkpoints" / "step-000008" / "trainer_state.json").read_text())["global_step"] == 8
     man = json.loads((run / "adapter" / "manifest.json").read_text())
     assert man["base_model"]["name"] == "smoke-mistral" and man["prompt_format"] == "test-v0"
     assert man["dataset"]["manifest"]["sets"] == ["DSK"] and man["steps"] == 8

@@ -1,0 +1,177 @@
+"""Preference training on TRL's DPOTrainer from a finished SFT run: `--method dpo` and `--method spin`.
+
+The policy is the base model with the SFT run's adapter loaded trainable; TRL keeps a frozen copy of that adapter
+as the reference ("ref" adapter), so the reference costs no second base model and the result is still ONE LoRA
+adapter on the base (export unchanged). SPIN runs `spin_rounds` rounds: the current model picks on `spin_pool`
+training picks, the picks where it disagrees with the human become pairs (`preference.self_play_pairs`), and DPO
+runs max_steps // spin_rounds steps on them against the round's starting model as reference; every round is
+evaluated on the validation drafts. The run protocol (metrics.jsonl, status.json, STOP, checkpoints) is the
+SFT run's (`callbacks.RunProtocol`); steps continue across rounds in one metrics file.
+
+Resume: a stopped dpo run resumes from its last checkpoint like SFT; a stopped spin run restarts its current
+round from the round's start (the rounds already done are kept in the metrics file and the adapter).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from copilot.fileio import utc_now
+from copilot.training.config import TrainConfig
+from copilot.training.dataset import DatasetError
+from copilot.training.run_folder import ADAPTER_DIR, read_status, write_status
+from copilot.training.run_state import RunState
+from copilot.training.trainer import (TrainResult, finish, prepare_run, resume_point, use_project_schedule,
+                                      validation_fn, write_run_info)
+
+
+def sft_adapter(from_run: str) -> Path:
+    run = Path(from_run).expanduser()
+    adapter = run / ADAPTER_DIR
+    if not (adapter / "adapter_config.json").is_file():
+        st = read_status(run).get("state", "no status")
+        raise DatasetError(f"--from {run}: no finished SFT adapter there ({adapter} missing; state: {st}); "
+                           f"finish the SFT run first (`copilot train --resume {run}`)")
+    return adapter
+
+
+def load_policy(cfg: TrainConfig, base_path: Path, adapter: Path, device: str, precision: str):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    dtype = torch.float32 if device == "cpu" or precision == "fp32" else (
+        torch.bfloat16 if precision == "bf16" else torch.float16)
+    kwargs = {"dtype": dtype}
+    if cfg.quant == "nf4":
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16 if precision == "bf16" else torch.float32)
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0")) if device == "cuda" else "cpu"}
+    model = AutoModelForCausalLM.from_pretrained(str(base_path), **kwargs)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+        model.config.use_cache = False
+    model = PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
+    if device == "cuda" and cfg.quant == "none":
+        model.to(device)
+    return model
+
+
+def _pairs_dataset(pairs):
+    from datasets import Dataset
+
+    rows = [p.to_trl() for p in pairs]
+    return Dataset.from_list(rows)
+
+
+def _dpo_trainer(ctx, model, pairs, max_steps: int, protocol):
+    from trl import DPOConfig, DPOTrainer
+
+    from copilot.training.hf_args import trainer_kwargs
+
+    cfg = ctx.cfg
+    args = DPOConfig(**trainer_kwargs(cfg, ctx.run_dir, ctx.device, ctx.precision.precision, max_steps=max_steps,
+                                      world=ctx.world),
+                     beta=cfg.beta, max_length=cfg.max_seq_len, dataset_num_proc=None)
+    trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=_pairs_dataset(pairs),
+                         processing_class=ctx.tok, callbacks=[protocol])
+    use_project_schedule(trainer, cfg.replace(max_steps=max_steps))
+    return trainer
+
+
+def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=None,
+                     on_step: Callable[[dict], None] | None = None, log=print) -> TrainResult:
+    import torch
+
+    from copilot.training.callbacks import RunProtocol
+    from copilot.training.data_stream import JsonlFile
+    from copilot.training.preference import random_pairs
+
+    run_dir = Path(run_dir)
+    adapter = sft_adapter(cfg.from_run)
+    ctx = prepare_run(cfg, run_dir, base, log)
+    torch.manual_seed(cfg.seed)
+    train_file = JsonlFile(ctx.dataset_dir / "train.jsonl")
+    n = min(len(train_file), cfg.max_train_examples) if cfg.max_train_examples else len(train_file)
+    examples = [train_file[i] for i in range(n)]
+    if cfg.method == "spin":
+        return _spin(ctx, adapter, examples, on_step, log)
+    start_step, ckpt = resume_point(ctx, resume, log)
+    pairs = random_pairs(examples, cfg.pairs_per_pick, cfg.seed)
+    if not pairs:
+        raise DatasetError(f"{train_file.path}: no pick has the human's card among at least two candidates")
+    model = load_policy(cfg, ctx.base.path, adapter, ctx.device, ctx.precision.precision)
+    write_run_info(ctx, "dpo", {"from_run": str(Path(cfg.from_run).resolve()), "pairs": len(pairs),
+                                "pairs_per_pick": cfg.pairs_per_pick, "beta": cfg.beta})
+    _running(ctx, start_step)
+    protocol = RunProtocol(run_dir, device=ctx.device, max_steps=cfg.max_steps, eval_every=cfg.eval_every,
+                           keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
+                           on_step=on_step)
+    trainer = _dpo_trainer(ctx, model, pairs, cfg.max_steps, protocol)
+    log(f"DPO from {adapter}: {len(pairs)} pairs ({cfg.pairs_per_pick} per pick), beta {cfg.beta}, "
+        f"steps {start_step}->{cfg.max_steps}")
+    try:
+        trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
+    finally:
+        protocol.close()
+    return finish(ctx, trainer, protocol, log, pairs=len(pairs))
+
+
+def _running(ctx, step: int) -> None:
+    if ctx.is_main:
+        write_status(ctx.run_dir, state=RunState.RUNNING, pid=os.getpid(), step=step, max_steps=ctx.cfg.max_steps,
+                     message=f"{ctx.cfg.method} on {ctx.device}, precision {ctx.precision.reason}", started=utc_now(),
+                     precision=ctx.precision.precision, precision_reason=ctx.precision.reason)
+
+
+def _spin(ctx, adapter: Path, examples: list, on_step, log) -> TrainResult:
+    import random
+
+    from copilot.training.callbacks import RunProtocol
+    from copilot.training.model_setup import autocast_ctx
+    from copilot.training.preference import self_play_pairs
+
+    cfg = ctx.cfg
+    resume_point(ctx, False, log)  # rounds restart from the SFT adapter (see the module docstring)
+    model = load_policy(cfg, ctx.base.path, adapter, ctx.device, ctx.precision.precision)
+    per_round = max(1, cfg.max_steps // cfg.spin_rounds)
+    rng = random.Random(cfg.seed)
+    rounds = []
+    write_run_info(ctx, "spin", {"from_run": str(Path(cfg.from_run).resolve()), "rounds": cfg.spin_rounds,
+                                 "steps_per_round": per_round, "pool": cfg.spin_pool, "beta": cfg.beta})
+    _running(ctx, 0)
+    trainer = protocol = None
+    for r in range(cfg.spin_rounds):
+        pool = rng.sample(examples, min(cfg.spin_pool, len(examples)))
+        pcfg = cfg.replace(precision=ctx.precision.precision)
+        pairs, scored = self_play_pairs(model, ctx.encoder, pool, ctx.device, autocast_ctx(pcfg, ctx.device))
+        log(f"SPIN round {r + 1}/{cfg.spin_rounds}: the model disagrees with the human on {len(pairs)} of "
+            f"{scored} training picks")
+        rounds.append({"round": r + 1, "scored": scored, "disagreements": len(pairs)})
+        if not pairs:
+            break
+        if "ref" in getattr(model, "peft_config", {}):
+            model.delete_adapter("ref")  # TRL copies the current adapter as this round's reference
+        protocol = RunProtocol(ctx.run_dir, device=ctx.device, max_steps=per_round, eval_every=0,
+                               keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
+                               on_step=on_step, step_offset=r * per_round,
+                               extra_fields={"round": r + 1})
+        trainer = _dpo_trainer(ctx, model, pairs, per_round, protocol)
+        try:
+            trainer.train()
+        finally:
+            protocol.close()
+        rounds[-1]["eval"] = protocol.final_eval
+        model.set_adapter("default")
+        if protocol.stopped:
+            break
+        if ctx.is_main:
+            write_status(ctx.run_dir, spin_rounds=rounds)
+    if trainer is None:
+        raise DatasetError("SPIN: the SFT model already agrees with every human pick of the pool; nothing to learn")
+    return finish(ctx, trainer, protocol, log, spin_rounds=rounds)

@@ -1,0 +1,94 @@
+"""Preference pairs from draft data, for DPO and SPIN (`copilot train --method dpo|spin --from SFT_RUN`).
+
+A pair is TRL's conversational preference example: {"prompt": the pick's messages, "chosen": [the human's pick],
+"rejected": [another card of the same pack]}.
+
+- dpo: `pairs_per_pick` rejected cards per human pick, drawn uniformly from the rest of the pack with the run's
+  seed (a fixed, cheap choice: it teaches "the pick over the pack" without a model in the loop);
+- spin: the current model picks on training picks; where its top card differs from the human's, that card is the
+  rejected side (SPIN, Chen et al. 2024, adapted to drafting: the model's own choice is the "synthetic" answer).
+
+`pair_margin` is the held-out check: the mean of log p(human pick) - log p(rejected card) through the one scorer.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from copilot.picking.scoring import score_answers
+
+
+@dataclass(frozen=True)
+class Pair:
+    messages: tuple  # the prompt messages (system, user, ...), the answer excluded
+    chosen: str
+    rejected: str
+
+    def to_trl(self) -> dict:
+        return {"prompt": [dict(m) for m in self.messages], "chosen": [{"role": "assistant", "content": self.chosen}],
+                "rejected": [{"role": "assistant", "content": self.rejected}]}
+
+
+def _pick_parts(example: dict) -> tuple[tuple, str, list[str]] | None:
+    msgs = example.get("messages") or []
+    if not msgs or msgs[-1].get("role") != "assistant":
+        return None
+    answer = msgs[-1]["content"]
+    cands = list(dict.fromkeys(example.get("meta", {}).get("candidates") or []))
+    if answer not in cands or len(cands) < 2:
+        return None
+    prompt = tuple({"role": m["role"], "content": m["content"]} for m in msgs[:-1])
+    return prompt, answer, [c for c in cands if c != answer]
+
+
+def random_pairs(examples, per_pick: int, seed: int) -> list[Pair]:
+    rng = random.Random(seed)
+    out = []
+    for ex in examples:
+        parts = _pick_parts(ex)
+        if parts is None:
+            continue
+        prompt, answer, others = parts
+        for rej in rng.sample(others, min(per_pick, len(others))):
+            out.append(Pair(prompt, answer, rej))
+    return out
+
+
+def self_play_pairs(model, encoder, examples, device: str, autocast=None) -> tuple[list[Pair], int]:
+    """Pairs where the model's top card differs from the human pick; also how many picks were scored."""
+    was = model.training
+    model.eval()
+    out, n = [], 0
+    try:
+        for ex in examples:
+            parts = _pick_parts(ex)
+            if parts is None:
+                continue
+            prompt, answer, others = parts
+            scores = score_answers(model, encoder, list(prompt), [answer, *others], device=device, autocast=autocast)
+            n += 1
+            top = max(scores, key=scores.get)
+            if top != answer:
+                out.append(Pair(prompt, answer, top))
+    finally:
+        if was:
+            model.train()
+    return out, n
+
+
+def pair_margin(model, encoder, pairs: list[Pair], device: str, autocast=None) -> dict:
+    """Mean log p(chosen) - log p(rejected) over held-out pairs, and the fraction with a positive margin."""
+    was = model.training
+    model.eval()
+    margins = []
+    try:
+        for p in pairs:
+            s = score_answers(model, encoder, list(p.messages), [p.chosen, p.rejected], device=device,
+                              autocast=autocast)
+            margins.append(s[p.chosen] - s[p.rejected])
+    finally:
+        if was:
+            model.train()
+    n = len(margins)
+    return {"pairs": n, "margin": sum(margins) / n if n else None,
+            "positive": sum(m > 0 for m in margins) / n if n else None}
