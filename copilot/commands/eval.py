@@ -24,8 +24,9 @@ def register(subparsers) -> None:
                    help="17lands draft_data CSV(.gz) or picks JSONL(.gz)")
     p.add_argument("--engine", action="append", dest="engines", metavar="NAME",
                    help="engine to evaluate (repeat for several; default: ratings). "
-                        "Known: ratings, heuristic, random, gguf, hf, openai, mlp, hybrid")
-    p.add_argument("--model", help="model file/folder for gguf, hf and mlp engines")
+                        "Known: ratings, heuristic, random, gguf, hf, openai, picknet, mlp, hybrid")
+    p.add_argument("--model", help="model file/folder for gguf, hf, picknet and mlp engines (per engine: --opt "
+                                   "ENGINE.model=PATH)")
     p.add_argument("--adapter", help="LoRA adapter for the hf/gguf engines")
     p.add_argument("--ratings", type=Path, help="17lands ratings file for the ratings engine "
                                                 "(default: found for the set in user data / shared data)")
@@ -50,7 +51,7 @@ def register(subparsers) -> None:
 
 def _engine_options(args, name: str) -> dict:
     opts: dict = {}
-    if name in ("gguf", "hf", "mlp", "openai") and args.model:
+    if name in ("gguf", "hf", "mlp", "picknet", "openai") and args.model:
         opts["model"] = args.model
     if name in ("gguf", "hf") and args.adapter:
         opts["adapter"] = args.adapter

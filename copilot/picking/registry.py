@@ -22,7 +22,8 @@ ENGINES: dict[str, str] = {
     "gguf": "copilot.picking.gguf_engine:GGUFEngine",
     "hf": "copilot.picking.hf_engine:HFEngine",
     "openai": "copilot.picking.openai_engine:OpenAIEngine",
-    "mlp": "copilot.picking.mlp_engine:MLPEngine",
+    "picknet": "copilot.picking.picknet_engine:PickNetEngine",
+    "mlp": "copilot.picking.picknet_engine:LearnedMLPEngine",
     "hybrid": "copilot.picking.hybrid_engine:HybridEngine",
 }
 DESCRIPTIONS: dict[str, str] = {
@@ -32,7 +33,9 @@ DESCRIPTIONS: dict[str, str] = {
     "gguf": "local LLM through llama.cpp (GGUF model file)",
     "hf": "transformers model (+ LoRA adapter)",
     "openai": "OpenAI-compatible chat endpoint",
-    "mlp": "per-set neural pick model trained on 17lands picks",
+    "picknet": "per-set learned pick model (card features incl. the 17lands rating, pool MLP); --model FILE or the store's model for "
+               "the set",
+    "mlp": "learned pick model file from train-baseline (PickNet or the older MLP)",
     "hybrid": "LLM + mlp + ratings log-probabilities, weights fitted on validation picks (copilot hybrid fit)",
 }
 FALLBACK_ORDER: tuple[str, ...] = ("ratings", "heuristic", "random")

@@ -85,6 +85,9 @@ class ModelEntry:
         """Why this entry cannot be used right now (None when it can)."""
         if self.manifest.get("error"):
             return self.manifest["error"]
+        if self.manifest.get("kind") == "pick-model":  # copilot.store.pick_models: no prompt format, a .pt file
+            path = self.folder / self.manifest.get("file", "model.pt")
+            return None if path.is_file() else f"model file missing: {path}"
         if not self.prompt_format:
             return "manifest names no prompt_format"
         if not self.gguf_path.is_file():
@@ -185,6 +188,9 @@ class ModelStore:
     # -- writing -------------------------------------------------------------------------------------------------
     def activate(self, name: str) -> ModelEntry:
         entry = self.get(name)
+        if entry.manifest.get("kind") == "pick-model":
+            raise StoreError(f"model {name!r} is a pick model (engine picknet): it is used for its set "
+                             "automatically and is never the active GGUF model")
         if entry.problem:
             raise StoreError(f"model {name!r} cannot be activated: {entry.problem}")
         atomic_write_json(self.root / ACTIVE, {"name": name, "activated": utc_now()})

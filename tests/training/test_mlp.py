@@ -29,7 +29,8 @@ def trained(shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("mlp")
     build_dataset(DatasetConfig(picks=src, out=root / "ds", max_drafts=200, val_frac=0.25, seed=0, catalog="none"))
     out = root / "dsk-mlp.pt"
-    rc = cli_main(["train-baseline", "--dataset", str(root / "ds"), "--out", str(out), "--epochs", "3",
+    rc = cli_main(["train-baseline", "--arch", "mlp", "--dataset", str(root / "ds"), "--out", str(out),
+                   "--epochs", "3",
                    "--emb-dim", "32", "--hidden", "64", "--threads", "1", "--json"])
     assert rc == 0
     return root / "ds", out

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 from copilot.gui.widgets.data_section import DataSection
 from copilot.settings import Settings
 
-ENGINES = ["ratings", "gguf", "mlp", "heuristic", "openai", "hf", "random"]
+ENGINES = ["ratings", "picknet", "gguf", "mlp", "heuristic", "openai", "hf", "random"]
 
 
 class PathField(QWidget):

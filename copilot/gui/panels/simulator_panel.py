@@ -19,7 +19,7 @@ from copilot.gui.widgets.pack_view import PackView
 from copilot.gui.workers import run_async
 
 SETS = ["DSK", "OTJ", "BLB", "FDN", "MKM", "TDM", "FIN", "SOS", "TMT", "MSH", "NEO", "STX", "VOW"]
-BOT_ENGINES = ["ratings", "heuristic", "mlp", "gguf", "random"]
+BOT_ENGINES = ["ratings", "heuristic", "picknet:temperature=0.5", "mlp", "gguf", "random"]  # picknet: human-like bots
 
 
 class SimulatorPanel(QWidget):

@@ -1,0 +1,367 @@
+"""PickNet: the learned pick model (engine `picknet`, and `mlp` for its files), trained in minutes on a CPU.
+
+One member scores each distinct card c of the pack given the pool and the pick position:
+    card vector   e(c) = id embedding + W_f * features(c)        (copilot.picking.card_features: colours, cost,
+                                                                   rarity, types, the set's GIH win rate z-score)
+    pool vector   h    = MLP([mean of pool vectors, sum / 20, pool colour shares, position])
+    attention     a(c) = attention of e(c) over the pool vectors (which of my cards go with this one)
+    pack context  m    = mean of the pack's card vectors (what else is on offer)
+    score(c)      = bias[c] + MLP([e(c), h, e(c) * h, a(c), m, position])
+Position: pack one-hot (3), pick one-hot (15), pool size / 45. Trained with softmax cross-entropy over the pack
+(the human's pick is the target); card dropout replaces a share of card ids by `<unk>` while keeping the card's
+features, so a card the model never saw is scored from what it is. An ensemble averages the members' log-probabilities.
+
+The file (torch.save of plain tensors and Python types; loads with weights_only=True) holds the members' weights,
+the vocabulary, the card-feature table, the config, the dataset summary and the validation figures; a JSON
+sidecar (`<file>.json`) repeats everything but the weights.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from copilot.picking.card_features import COLOUR_SLICE, N_CARD_FEATURES
+from copilot.picking.mlp_model import MAX_PACK, MAX_POOL, PAD, UNK, Vocab, distinct
+from copilot.picking.pick_history import N_STYLE, Tracker
+
+MODEL_KIND = "magic-copilot.picknet-pick-model"
+MODEL_VERSION = 1
+N_POSITION = 3 + 15 + 1
+N_FIT = 3
+
+Decision = tuple  # (candidates, pool, pack_number, pick_number, picked or None)
+
+
+@dataclass
+class PickNetConfig:
+    dim: int = 64
+    hidden: int = 192
+    pool_hidden: int = 128
+    attention: bool = False  # measured on DSK: no gain over the pooled pool vector (bench/picknet_sweep.py)
+    pack_context: bool = False
+    features: bool = True
+    recent: int = 0  # > 0: the mean of the last `recent` picks is a separate input of the pool MLP
+    fit: bool = False  # explicit colour fit of each candidate with the pool (N_FIT numbers) into the scorer
+    history: bool = False  # the drafter's earlier decisions: passed cards + style (copilot.picking.pick_history)
+    dropout: float = 0.1
+    epochs: int = 6
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    card_dropout: float = 0.05
+    label_smoothing: float = 0.1
+    ensemble: int = 1
+    seed: int = 0
+    threads: int = 1
+
+
+@dataclass
+class Batch:
+    """Decisions as padded index tensors. `cf`/`pf` index the feature table `ftab` (the model's table, plus one
+    row per card unknown to the vocabulary whose features the caller knew)."""
+
+    cands: object  # LongTensor [N, MAX_PACK] (PAD where empty)
+    pool: object  # LongTensor [N, MAX_POOL]
+    cf: object  # LongTensor [N, MAX_PACK]
+    pf: object  # LongTensor [N, MAX_POOL]
+    pos: object  # FloatTensor [N, N_POSITION]
+    target: object  # LongTensor [N] (-1 when unknown)
+    extra: list[list[float]] = field(default_factory=list)  # feature rows appended after the model's table
+    names: list[list[str]] = field(default_factory=list)
+    passed: object = None  # ByteTensor [N, vocab]: times each card was passed earlier in the draft (history)
+    style: object = None  # FloatTensor [N, N_STYLE] (history)
+
+    def select(self, idx) -> "Batch":
+        return Batch(self.cands[idx], self.pool[idx], self.cf[idx], self.pf[idx], self.pos[idx], self.target[idx],
+                     self.extra, passed=None if self.passed is None else self.passed[idx],
+                     style=None if self.style is None else self.style[idx])
+
+
+def position(pack_number: int, pick_number: int, pool_size: int) -> list[float]:
+    out = [0.0] * N_POSITION
+    if 1 <= pack_number <= 3:
+        out[pack_number - 1] = 1.0
+    out[3 + max(0, min(pick_number, 15) - 1)] = 1.0
+    out[-1] = min(pool_size, 45) / 45.0
+    return out
+
+
+def encode(decisions: Sequence[Decision], vocab: Vocab,
+           features_of: Callable[[str], list[float] | None] | None = None) -> Batch:
+    """decisions: (candidates, pool, pack_number, pick_number, picked or None). `features_of(name)` gives the
+    features of a card outside the vocabulary (else it gets the `<unk>` row)."""
+    import torch
+
+    n_vocab = len(vocab)
+    extra: list[list[float]] = []
+    extra_index: dict[str, int] = {}
+
+    def ids(names: Sequence[str]) -> tuple[list[int], list[int]]:
+        out_i, out_f = [], []
+        for name in names:
+            i = vocab.id(name)
+            f = i
+            if i == UNK and features_of is not None:
+                j = extra_index.get(name)
+                if j is None:
+                    row = features_of(name)
+                    if row is not None:
+                        j = extra_index[name] = n_vocab + len(extra)
+                        extra.append(row)
+                f = j if j is not None else UNK
+            out_i.append(i)
+            out_f.append(f)
+        return out_i, out_f
+
+    cands_l, cf_l, pool_l, pf_l, pos_l, target_l, names_out = [], [], [], [], [], [], []
+    pad_c, pad_p = [PAD] * MAX_PACK, [PAD] * MAX_POOL
+    for cand_names, pool_names, pack_no, pick_no, picked in decisions:
+        uniq = distinct(cand_names)[:MAX_PACK]
+        names_out.append(uniq)
+        ci, cf = ids(uniq)
+        pool_names = list(pool_names)
+        pi, pf = ids(pool_names[-MAX_POOL:])
+        cands_l.append(ci + pad_c[len(ci):])
+        cf_l.append(cf + pad_c[len(cf):])
+        pool_l.append(pi + pad_p[len(pi):])
+        pf_l.append(pf + pad_p[len(pf):])
+        pos_l.append(position(pack_no, pick_no, len(pool_names)))
+        target_l.append(uniq.index(picked) if picked is not None and picked in uniq else -1)
+    n = len(decisions)
+
+    def t(rows, width):
+        return torch.tensor(rows, dtype=torch.long).reshape(n, width)
+
+    return Batch(t(cands_l, MAX_PACK), t(pool_l, MAX_POOL), t(cf_l, MAX_PACK), t(pf_l, MAX_POOL),
+                 torch.tensor(pos_l, dtype=torch.float32).reshape(n, N_POSITION),
+                 torch.tensor(target_l, dtype=torch.long).reshape(n), extra, names_out)
+
+
+def history_tensors(rows: Sequence[tuple[str, int, int, Sequence[str], Sequence[str]]], vocab: Vocab,
+                    features: Callable[[str], Sequence[float]]):
+    """For rows (draft_id, pack, pick, pack shown, picked): the passed-card counts [N, vocab] (uint8) and style
+    [N, N_STYLE] of each row's earlier decisions in the same draft, (pack, pick) order; one pass per draft."""
+    import torch
+
+    passed = torch.zeros((len(rows), len(vocab)), dtype=torch.uint8)
+    style = torch.empty((len(rows), N_STYLE), dtype=torch.float32)
+    by_draft: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_draft.setdefault(r[0], []).append(i)
+    for idx in by_draft.values():
+        idx.sort(key=lambda i: (rows[i][1], rows[i][2]))
+        tracker = Tracker(features)
+        running = torch.zeros(len(vocab), dtype=torch.uint8)
+        for i in idx:
+            passed[i] = running
+            style[i] = torch.tensor(tracker.style())
+            _, _, _, pack, picked = rows[i]
+            tracker.add(pack, picked)
+            chosen = set(picked)
+            for n in dict.fromkeys(pack):
+                if n not in chosen:
+                    j = vocab.id(n)
+                    running[j] = min(255, int(running[j]) + 1)
+    return passed, style
+
+
+def tracker_tensors(trackers: Sequence[Tracker], vocab: Vocab):
+    """passed [N, vocab] and style [N, N_STYLE] from one Tracker per decision (the engine's path)."""
+    import torch
+
+    passed = torch.zeros((len(trackers), len(vocab)), dtype=torch.uint8)
+    for i, t in enumerate(trackers):
+        for name, count in t.passed.items():
+            j = vocab.id(name)
+            passed[i, j] = min(255, int(passed[i, j]) + count)
+    return passed, torch.tensor([t.style() for t in trackers], dtype=torch.float32).reshape(len(trackers), N_STYLE)
+
+
+def colour_fit(cand_colours, pool_shares):
+    """[N, K, N_FIT]: how well each candidate's colours fit the pool's colour shares [N, 5]: the mean share of its
+    colours, the smallest share among them, and whether all of them are among the pool's two main colours
+    (colourless cards fit: 1, 1, 1)."""
+    import torch
+
+    has = cand_colours > 0
+    n_col = has.sum(-1)
+    share = pool_shares.unsqueeze(1).expand_as(cand_colours)
+    mean = (share * has).sum(-1) / n_col.clamp(min=1)
+    low = torch.where(has, share, torch.ones_like(share)).min(-1).values
+    top2 = torch.zeros_like(pool_shares, dtype=torch.bool).scatter(1, pool_shares.topk(2, dim=1).indices, True)
+    inside = (has & ~top2.unsqueeze(1)).sum(-1) == 0
+    colourless = n_col == 0
+    mean = torch.where(colourless, torch.ones_like(mean), mean)
+    return torch.stack([mean, low, inside.float()], -1)
+
+
+def build_member(vocab_size: int, cfg: PickNetConfig):
+    import torch
+    from torch import nn
+
+    d = cfg.dim
+
+    class Member(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.card = nn.Embedding(vocab_size, d, padding_idx=PAD)
+            self.pool = nn.Embedding(vocab_size, d, padding_idx=PAD)
+            self.bias = nn.Embedding(vocab_size, 1, padding_idx=PAD)
+            if cfg.features:
+                self.fc = nn.Linear(N_CARD_FEATURES, d, bias=False)
+                self.fp = nn.Linear(N_CARD_FEATURES, d, bias=False)
+            width_pool = (3 if cfg.recent > 0 else 2) * d + 5 + N_POSITION + ((d + N_STYLE) if cfg.history else 0)
+            if cfg.history:
+                self.passed = nn.Embedding(vocab_size, d)
+                nn.init.normal_(self.passed.weight, std=0.1)
+            self.pool_mlp = nn.Sequential(nn.Linear(width_pool, cfg.pool_hidden), nn.ReLU(),
+                                          nn.Linear(cfg.pool_hidden, d))
+            if cfg.attention:
+                self.q = nn.Linear(d, d, bias=False)
+                self.k = nn.Linear(d, d, bias=False)
+                self.v = nn.Linear(d, d, bias=False)
+                self.null_k = nn.Parameter(torch.zeros(d))
+                self.null_v = nn.Parameter(torch.zeros(d))
+            width = 3 * d + N_POSITION + (d if cfg.attention else 0) + (d if cfg.pack_context else 0) + \
+                (N_FIT if cfg.fit else 0)
+            self.score = nn.Sequential(nn.Linear(width, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
+                                       nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
+                                       nn.Linear(cfg.hidden, 1))
+            for emb in (self.card, self.pool):
+                nn.init.normal_(emb.weight, std=0.1)
+            nn.init.zeros_(self.bias.weight)
+
+        def forward(self, b: Batch, ftab):
+            """Logits [N, MAX_PACK]; padded candidates get -inf."""
+            mask = b.cands != PAD
+            pmask = b.pool != PAD
+            pm = pmask.unsqueeze(-1).float()
+            c = self.card(b.cands)
+            q = self.pool(b.pool)
+            pfeat = ftab[b.pf] * pm
+            if cfg.features:
+                c = c + self.fc(ftab[b.cf])
+                q = q + self.fp(pfeat)
+            q = q * pm
+            n_pool = pm.sum(1)
+            colours = pfeat[..., COLOUR_SLICE].sum(1) / n_pool.clamp(min=1.0)
+            summary = [q.sum(1) / n_pool.clamp(min=1.0), q.sum(1) / 20.0, colours, b.pos]
+            if cfg.recent > 0:  # the pool is in pick order, left-aligned: its last real entries are the latest
+                slot = torch.arange(q.shape[1]).unsqueeze(0)
+                last = ((slot >= n_pool - cfg.recent) & pmask).unsqueeze(-1).float()
+                summary.append((q * last).sum(1) / last.sum(1).clamp(min=1.0))
+            if cfg.history:
+                counts = b.passed.float()
+                summary.append(counts @ self.passed.weight / counts.sum(1, keepdim=True).clamp(min=1.0))
+                summary.append(b.style)
+            h = self.pool_mlp(torch.cat(summary, -1))
+            parts = [c, h.unsqueeze(1).expand_as(c), c * h.unsqueeze(1)]
+            if cfg.attention:
+                keys = torch.cat([self.null_k.expand(q.shape[0], 1, d), self.k(q)], 1)
+                vals = torch.cat([self.null_v.expand(q.shape[0], 1, d), self.v(q)], 1)
+                att = torch.einsum("nkd,nld->nkl", self.q(c), keys) / d ** 0.5
+                keep = torch.cat([torch.ones_like(pmask[:, :1]), pmask], 1)
+                att = att.masked_fill(~keep.unsqueeze(1), float("-inf")).softmax(-1)
+                parts.append(torch.einsum("nkl,nld->nkd", att, vals))
+            if cfg.pack_context:
+                cm = mask.unsqueeze(-1).float()
+                m = (c * cm).sum(1) / cm.sum(1).clamp(min=1.0)
+                parts.append(m.unsqueeze(1).expand_as(c))
+            if cfg.fit:
+                parts.append(colour_fit(ftab[b.cf][..., COLOUR_SLICE], colours))
+            parts.append(b.pos.unsqueeze(1).expand(-1, c.shape[1], -1))
+            x = torch.cat(parts, -1)[mask]  # only real candidates (about half the slots are padding)
+            scores = self.score(x).squeeze(-1) + self.bias(b.cands[mask]).squeeze(-1)
+            logits = torch.full(b.cands.shape, float("-inf"), dtype=scores.dtype)
+            logits[mask] = scores
+            return logits
+
+    return Member()
+
+
+class PickNet:
+    """The members and the shared feature table; `logprobs(batch)` is the ensemble's answer."""
+
+    def __init__(self, members: list, ftable, cfg: PickNetConfig):
+        self.members = members
+        self.ftable = ftable  # FloatTensor [vocab, N_CARD_FEATURES]
+        self.cfg = cfg
+
+    def table(self, b: Batch):
+        import torch
+
+        if not b.extra:
+            return self.ftable
+        return torch.cat([self.ftable, torch.tensor(b.extra, dtype=self.ftable.dtype)], 0)
+
+    def eval(self) -> "PickNet":
+        for m in self.members:
+            m.eval()
+        return self
+
+    def logprobs(self, b: Batch, batch: int = 4096, threads: int | None = None):
+        """Mean log-probabilities over the members [N, MAX_PACK] (-inf on padding)."""
+        import torch
+
+        self.eval()
+        ftab = self.table(b)
+        previous = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            with torch.inference_mode():
+                parts = []
+                for i in range(0, b.cands.shape[0], batch):
+                    sub = b.select(slice(i, i + batch))
+                    lp = [m(sub, ftab).log_softmax(-1) for m in self.members]
+                    parts.append(lp[0] if len(lp) == 1 else torch.stack(lp).mean(0))
+        finally:
+            if threads:
+                torch.set_num_threads(previous)
+        return torch.cat(parts) if parts else torch.zeros((0, MAX_PACK))
+
+
+def save(path: Path, net: PickNet, vocab: Vocab, info: dict) -> None:
+    import torch
+
+    from copilot.fileio import atomic_write_json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        torch.save(dict(info, vocab=vocab.names, feature_table=net.ftable,
+                        members=[m.state_dict() for m in net.members]), tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    atomic_write_json(path.with_name(path.name + ".json"), dict(info, vocab=vocab.names, weights=path.name))
+
+
+@dataclass
+class LoadedPickNet:
+    net: PickNet
+    vocab: Vocab
+    info: dict
+
+
+def load_blob(blob: dict, path: Path) -> LoadedPickNet:
+    """A PickNet from an already read model file (see `copilot.picking.model_kinds.load_any`)."""
+    if blob.get("version") != MODEL_VERSION:
+        raise ValueError(f"{path}: PickNet file version {blob.get('version')} is not supported "
+                         f"(this build reads version {MODEL_VERSION})")
+    known = set(PickNetConfig.__dataclass_fields__)
+    cfg = PickNetConfig(**{k: v for k, v in blob["config"].items() if k in known})
+    vocab = Vocab(blob["vocab"])
+    members = []
+    for state in blob["members"]:
+        m = build_member(len(vocab), cfg)
+        m.load_state_dict(state)
+        m.eval()
+        members.append(m)
+    if not members:
+        raise ValueError(f"{path}: the PickNet file has no weights")
+    info = {k: v for k, v in blob.items() if k not in ("members", "vocab", "feature_table")}
+    return LoadedPickNet(PickNet(members, blob["feature_table"].float(), cfg), vocab, info)
