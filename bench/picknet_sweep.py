@@ -37,8 +37,6 @@ def parse_variant(text: str):
 
 def buckets(logp, batch) -> dict:
     """Top-1 by pick bucket from the position one-hot."""
-    import torch
-
     pick = batch.pos[:, 3:18].argmax(1) + 1
     valid = batch.target >= 0
     best = logp.argmax(1)
@@ -56,6 +54,8 @@ def main() -> int:
     ap.add_argument("--variant", action="append", default=[], help="NAME:field=value,... (repeatable)")
     ap.add_argument("--runs-dir", help="write each run's config, seed and figures here as JSON")
     ap.add_argument("--no-ratings", action="store_true", help="leave the 17lands rating out of the card features")
+    ap.add_argument("--extra-dataset", help="also train on this dataset folder's train split (another set); the "
+                    "figures stay those of --dataset's validation drafts")
     args = ap.parse_args()
     import torch
 
@@ -63,7 +63,7 @@ def main() -> int:
     from copilot.picking.picknet_model import PickNet, PickNetConfig, encode
     from copilot.training.dataset import load_manifest
     from copilot.training.mlp_train import topk_accuracy
-    from copilot.training.picknet_train import CardDescriber, fit, read_split, table_lookup, with_history
+    from copilot.training.picknet_train import CardDescriber, fit, read_split
 
     t0 = time.perf_counter()
     cache = Path(args.cache) if args.cache else None
@@ -85,16 +85,20 @@ def main() -> int:
     train_dec, val_dec, table, val_extra = blob["train"], blob["val"], blob["table"], blob["val_extra"]
     print(f"loaded {len(train_dec):,} train / {len(val_dec):,} val decisions in {time.perf_counter() - t0:.1f} s",
           flush=True)
+    if args.extra_dataset:  # a second set: its cards join the vocabulary, its picks the training data
+        extra_dec, _ = read_split(args.extra_dataset, "train")
+        codes = load_manifest(args.extra_dataset)["set_codes"]
+        extra_vocab = Vocab.from_names(n for c, p, *_ in extra_dec for n in list(c) + list(p))
+        added = [n for n in extra_vocab.names[2:] if vocab.id(n) == 0]
+        describe2 = CardDescriber.for_sets(codes, use_ratings=not args.no_ratings)
+        vocab = Vocab(vocab.names + added)
+        table = list(table) + [describe2(n) for n in added]
+        train_dec = list(train_dec) + extra_dec
+        print(f"+ {len(extra_dec):,} training decisions and {len(added)} cards from {args.extra_dataset}", flush=True)
     ftable = torch.tensor(table, dtype=torch.float32)
     tr = encode(train_dec, vocab)
     va = encode(val_dec, vocab, val_extra.get)
     variants = [parse_variant(v) for v in (args.variant or ["default:"])]
-    if any(over.get("history") for _, over in variants):
-        t1 = time.perf_counter()
-        features = table_lookup(vocab, table, val_extra.get)
-        tr = with_history(tr, train_dec, blob["train_drafts"], vocab, features)
-        va = with_history(va, val_dec, blob["val_drafts"], vocab, features)
-        print(f"history features in {time.perf_counter() - t1:.1f} s", flush=True)
     rows = []
     for name, over in variants:
         cfg = PickNetConfig(**over)

@@ -7,7 +7,7 @@ import json
 def register(subparsers) -> None:
     p = subparsers.add_parser("engines", help="list pick engines and whether each is available (and why not)")
     p.add_argument("--set", dest="set_code", help="check for this set (e.g. DSK: are there ratings for it?)")
-    p.add_argument("--model", help="model file for gguf/hf/mlp")
+    p.add_argument("--model", help="model file for gguf/hf/picknet/mlp")
     p.add_argument("--ratings", help="ratings file for the ratings engine")
     p.add_argument("--engine", action="append", dest="engines", metavar="NAME", help="only these engines")
     p.add_argument("--json", action="store_true")
@@ -19,7 +19,7 @@ def run_engines(args) -> int:
 
     options: dict[str, dict] = {}
     if args.model:
-        for name in ("gguf", "hf", "mlp"):
+        for name in ("gguf", "hf", "picknet", "mlp"):
             options[name] = {"model": args.model}
     if args.ratings:
         options["ratings"] = {"ratings": args.ratings}

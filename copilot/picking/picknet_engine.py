@@ -99,10 +99,9 @@ class PickNetEngine(MLPEngine):
             return super().available(set_code)
         if importlib.util.find_spec("torch") is None:
             return False, f"the {self.name} engine needs torch (pip install magic-copilot[train])"
-        if set_code is None:
-            return True, ""  # decided per pick, from the pick's set
-        if self.for_set(set_code) is None:
-            return False, (f"no pick model for {set_code} in the model store ({self._store().root}): train one "
+        if self.for_set(set_code) is None:  # set_code None: any stored pick model (each pick names its set)
+            return False, (f"no pick model for {set_code or 'any set'} in the model store ({self._store().root}): "
+                           "train one "
                            "(Training panel: Quick model for this set, or `copilot train-baseline --register`) "
                            "or pass --model FILE")
         return True, ""

@@ -4,12 +4,13 @@ One member scores each distinct card c of the pack given the pool and the pick p
     card vector   e(c) = id embedding + W_f * features(c)        (copilot.picking.card_features: colours, cost,
                                                                    rarity, types, the set's GIH win rate z-score)
     pool vector   h    = MLP([mean of pool vectors, sum / 20, pool colour shares, position])
-    attention     a(c) = attention of e(c) over the pool vectors (which of my cards go with this one)
-    pack context  m    = mean of the pack's card vectors (what else is on offer)
-    score(c)      = bias[c] + MLP([e(c), h, e(c) * h, a(c), m, position])
+    score(c)      = bias[c] + MLP([e(c), h, e(c) * h, position])
 Position: pack one-hot (3), pick one-hot (15), pool size / 45. Trained with softmax cross-entropy over the pack
-(the human's pick is the target); card dropout replaces a share of card ids by `<unk>` while keeping the card's
-features, so a card the model never saw is scored from what it is. An ensemble averages the members' log-probabilities.
+(the human's pick is the target, label smoothing over the pack's cards); card dropout replaces a share of card ids by
+`<unk>` while keeping the card's features, so a card the model never saw is scored from what it is. An ensemble
+averages the members' log-probabilities. Two options measured on DSK without gain (off by default, kept for the
+comparison in bench/picknet_sweep.py): `attention` (each candidate attends over the pool's card vectors) and
+`pack_context` (the mean of the pack's card vectors as an input).
 
 The file (torch.save of plain tensors and Python types; loads with weights_only=True) holds the members' weights,
 the vocabulary, the card-feature table, the config, the dataset summary and the validation figures; a JSON
@@ -24,12 +25,10 @@ from typing import Callable, Sequence
 
 from copilot.picking.card_features import COLOUR_SLICE, N_CARD_FEATURES
 from copilot.picking.mlp_model import MAX_PACK, MAX_POOL, PAD, UNK, Vocab, distinct
-from copilot.picking.pick_history import N_STYLE, Tracker
 
 MODEL_KIND = "magic-copilot.picknet-pick-model"
 MODEL_VERSION = 1
 N_POSITION = 3 + 15 + 1
-N_FIT = 3
 
 Decision = tuple  # (candidates, pool, pack_number, pick_number, picked or None)
 
@@ -42,9 +41,6 @@ class PickNetConfig:
     attention: bool = False  # measured on DSK: no gain over the pooled pool vector (bench/picknet_sweep.py)
     pack_context: bool = False
     features: bool = True
-    recent: int = 0  # > 0: the mean of the last `recent` picks is a separate input of the pool MLP
-    fit: bool = False  # explicit colour fit of each candidate with the pool (N_FIT numbers) into the scorer
-    history: bool = False  # the drafter's earlier decisions: passed cards + style (copilot.picking.pick_history)
     dropout: float = 0.1
     epochs: int = 6
     batch_size: int = 256
@@ -70,13 +66,10 @@ class Batch:
     target: object  # LongTensor [N] (-1 when unknown)
     extra: list[list[float]] = field(default_factory=list)  # feature rows appended after the model's table
     names: list[list[str]] = field(default_factory=list)
-    passed: object = None  # ByteTensor [N, vocab]: times each card was passed earlier in the draft (history)
-    style: object = None  # FloatTensor [N, N_STYLE] (history)
 
     def select(self, idx) -> "Batch":
         return Batch(self.cands[idx], self.pool[idx], self.cf[idx], self.pf[idx], self.pos[idx], self.target[idx],
-                     self.extra, passed=None if self.passed is None else self.passed[idx],
-                     style=None if self.style is None else self.style[idx])
+                     self.extra)
 
 
 def position(pack_number: int, pick_number: int, pool_size: int) -> list[float]:
@@ -139,64 +132,6 @@ def encode(decisions: Sequence[Decision], vocab: Vocab,
                  torch.tensor(target_l, dtype=torch.long).reshape(n), extra, names_out)
 
 
-def history_tensors(rows: Sequence[tuple[str, int, int, Sequence[str], Sequence[str]]], vocab: Vocab,
-                    features: Callable[[str], Sequence[float]]):
-    """For rows (draft_id, pack, pick, pack shown, picked): the passed-card counts [N, vocab] (uint8) and style
-    [N, N_STYLE] of each row's earlier decisions in the same draft, (pack, pick) order; one pass per draft."""
-    import torch
-
-    passed = torch.zeros((len(rows), len(vocab)), dtype=torch.uint8)
-    style = torch.empty((len(rows), N_STYLE), dtype=torch.float32)
-    by_draft: dict[str, list[int]] = {}
-    for i, r in enumerate(rows):
-        by_draft.setdefault(r[0], []).append(i)
-    for idx in by_draft.values():
-        idx.sort(key=lambda i: (rows[i][1], rows[i][2]))
-        tracker = Tracker(features)
-        running = torch.zeros(len(vocab), dtype=torch.uint8)
-        for i in idx:
-            passed[i] = running
-            style[i] = torch.tensor(tracker.style())
-            _, _, _, pack, picked = rows[i]
-            tracker.add(pack, picked)
-            chosen = set(picked)
-            for n in dict.fromkeys(pack):
-                if n not in chosen:
-                    j = vocab.id(n)
-                    running[j] = min(255, int(running[j]) + 1)
-    return passed, style
-
-
-def tracker_tensors(trackers: Sequence[Tracker], vocab: Vocab):
-    """passed [N, vocab] and style [N, N_STYLE] from one Tracker per decision (the engine's path)."""
-    import torch
-
-    passed = torch.zeros((len(trackers), len(vocab)), dtype=torch.uint8)
-    for i, t in enumerate(trackers):
-        for name, count in t.passed.items():
-            j = vocab.id(name)
-            passed[i, j] = min(255, int(passed[i, j]) + count)
-    return passed, torch.tensor([t.style() for t in trackers], dtype=torch.float32).reshape(len(trackers), N_STYLE)
-
-
-def colour_fit(cand_colours, pool_shares):
-    """[N, K, N_FIT]: how well each candidate's colours fit the pool's colour shares [N, 5]: the mean share of its
-    colours, the smallest share among them, and whether all of them are among the pool's two main colours
-    (colourless cards fit: 1, 1, 1)."""
-    import torch
-
-    has = cand_colours > 0
-    n_col = has.sum(-1)
-    share = pool_shares.unsqueeze(1).expand_as(cand_colours)
-    mean = (share * has).sum(-1) / n_col.clamp(min=1)
-    low = torch.where(has, share, torch.ones_like(share)).min(-1).values
-    top2 = torch.zeros_like(pool_shares, dtype=torch.bool).scatter(1, pool_shares.topk(2, dim=1).indices, True)
-    inside = (has & ~top2.unsqueeze(1)).sum(-1) == 0
-    colourless = n_col == 0
-    mean = torch.where(colourless, torch.ones_like(mean), mean)
-    return torch.stack([mean, low, inside.float()], -1)
-
-
 def build_member(vocab_size: int, cfg: PickNetConfig):
     import torch
     from torch import nn
@@ -212,11 +147,7 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
             if cfg.features:
                 self.fc = nn.Linear(N_CARD_FEATURES, d, bias=False)
                 self.fp = nn.Linear(N_CARD_FEATURES, d, bias=False)
-            width_pool = (3 if cfg.recent > 0 else 2) * d + 5 + N_POSITION + ((d + N_STYLE) if cfg.history else 0)
-            if cfg.history:
-                self.passed = nn.Embedding(vocab_size, d)
-                nn.init.normal_(self.passed.weight, std=0.1)
-            self.pool_mlp = nn.Sequential(nn.Linear(width_pool, cfg.pool_hidden), nn.ReLU(),
+            self.pool_mlp = nn.Sequential(nn.Linear(2 * d + 5 + N_POSITION, cfg.pool_hidden), nn.ReLU(),
                                           nn.Linear(cfg.pool_hidden, d))
             if cfg.attention:
                 self.q = nn.Linear(d, d, bias=False)
@@ -224,8 +155,7 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
                 self.v = nn.Linear(d, d, bias=False)
                 self.null_k = nn.Parameter(torch.zeros(d))
                 self.null_v = nn.Parameter(torch.zeros(d))
-            width = 3 * d + N_POSITION + (d if cfg.attention else 0) + (d if cfg.pack_context else 0) + \
-                (N_FIT if cfg.fit else 0)
+            width = 3 * d + N_POSITION + (d if cfg.attention else 0) + (d if cfg.pack_context else 0)
             self.score = nn.Sequential(nn.Linear(width, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
                                        nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
                                        nn.Linear(cfg.hidden, 1))
@@ -247,16 +177,7 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
             q = q * pm
             n_pool = pm.sum(1)
             colours = pfeat[..., COLOUR_SLICE].sum(1) / n_pool.clamp(min=1.0)
-            summary = [q.sum(1) / n_pool.clamp(min=1.0), q.sum(1) / 20.0, colours, b.pos]
-            if cfg.recent > 0:  # the pool is in pick order, left-aligned: its last real entries are the latest
-                slot = torch.arange(q.shape[1]).unsqueeze(0)
-                last = ((slot >= n_pool - cfg.recent) & pmask).unsqueeze(-1).float()
-                summary.append((q * last).sum(1) / last.sum(1).clamp(min=1.0))
-            if cfg.history:
-                counts = b.passed.float()
-                summary.append(counts @ self.passed.weight / counts.sum(1, keepdim=True).clamp(min=1.0))
-                summary.append(b.style)
-            h = self.pool_mlp(torch.cat(summary, -1))
+            h = self.pool_mlp(torch.cat([q.sum(1) / n_pool.clamp(min=1.0), q.sum(1) / 20.0, colours, b.pos], -1))
             parts = [c, h.unsqueeze(1).expand_as(c), c * h.unsqueeze(1)]
             if cfg.attention:
                 keys = torch.cat([self.null_k.expand(q.shape[0], 1, d), self.k(q)], 1)
@@ -269,8 +190,6 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
                 cm = mask.unsqueeze(-1).float()
                 m = (c * cm).sum(1) / cm.sum(1).clamp(min=1.0)
                 parts.append(m.unsqueeze(1).expand_as(c))
-            if cfg.fit:
-                parts.append(colour_fit(ftab[b.cf][..., COLOUR_SLICE], colours))
             parts.append(b.pos.unsqueeze(1).expand(-1, c.shape[1], -1))
             x = torch.cat(parts, -1)[mask]  # only real candidates (about half the slots are padding)
             scores = self.score(x).squeeze(-1) + self.bias(b.cands[mask]).squeeze(-1)

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 from copilot.picking.card_features import card_features, rating_zscores
 from copilot.picking.mlp_model import PAD, UNK, Vocab
 from copilot.picking.picknet_model import (MODEL_KIND, MODEL_VERSION, Batch, PickNet, PickNetConfig, build_member,
-                                          encode, history_tensors, save)
+                                          encode, save)
 from copilot.training.mlp_train import topk_accuracy
 
 Log = Callable[[dict], None]
@@ -38,26 +38,6 @@ def read_split(folder: str | os.PathLike, split: str) -> tuple[list[tuple], list
                              f"pack, pick, picked): {exc}. Rebuild it with `copilot dataset build`") from None
         drafts.append(str(m.get("draft_id") or f"{split}-{len(drafts)}"))
     return decisions, drafts
-
-
-def with_history(batch: Batch, decisions: Sequence[tuple], drafts: Sequence[str], vocab: Vocab,
-                 features: Callable[[str], Sequence[float]]) -> Batch:
-    """The batch with each decision's earlier decisions of its draft (passed cards, style) filled in."""
-    rows = [(d, dec[2], dec[3], dec[0], [dec[4]]) for d, dec in zip(drafts, decisions)]
-    batch.passed, batch.style = history_tensors(rows, vocab, features)
-    return batch
-
-
-def table_lookup(vocab: Vocab, table: Sequence[Sequence[float]], fallback: Callable[[str], Sequence[float]] | None):
-    """name -> feature row: the table's row for vocabulary cards, else `fallback(name)` (else zeros)."""
-    zero = card_features(None)
-
-    def features(name: str) -> Sequence[float]:
-        i = vocab.id(name)
-        if i != UNK:
-            return table[i]
-        return (fallback(name) if fallback is not None else None) or zero
-    return features
 
 
 @dataclass
@@ -228,8 +208,8 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: PickNetConfig
     manifest = load_manifest(dataset)
     if log is not None:
         log({"event": "start", "stage": "reading the dataset", "dataset": str(dataset)})
-    train_dec, train_drafts = read_split(dataset, "train")
-    val_dec, val_drafts = read_split(dataset, "val")
+    train_dec, _ = read_split(dataset, "train")
+    val_dec, _ = read_split(dataset, "val")
     if not train_dec:
         raise ValueError(f"{dataset}: the train split is empty")
     vocab = Vocab.from_names(n for c, p, *_ in train_dec for n in list(c) + list(p))
@@ -238,10 +218,6 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: PickNetConfig
     ftable = torch.tensor(table, dtype=torch.float32)
     tr = encode(train_dec, vocab)
     va = encode(val_dec, vocab, describe if cfg.features else None)
-    if cfg.history:
-        features = table_lookup(vocab, table, describe)
-        tr = with_history(tr, train_dec, train_drafts, vocab, features)
-        va = with_history(va, val_dec, val_drafts, vocab, features)
     if log is not None:
         log({"event": "start", "stage": "training", "train_picks": len(train_dec), "val_picks": len(val_dec),
              "cards": len(vocab) - 2, "members": cfg.ensemble, "epochs": cfg.epochs})

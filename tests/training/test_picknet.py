@@ -173,3 +173,61 @@ def test_bad_inputs_have_clear_messages(tmp_path):
     assert cli_main(["train-baseline", "--dataset", str(tmp_path), "--out", str(tmp_path / "m.pt")]) == 2
     assert cli_main(["train-baseline", "--dataset", str(tmp_path), "--out", str(tmp_path / "m.pt"),
                      "--ensemble", "0"]) == 2
+
+
+def test_bots_draft_in_colours_and_their_draws_repeat_for_a_seed(tiny, shared_data):
+    """Simulator seats: PickNet bots drawing their picks (temperature=0.5) keep to colours far more than random
+    bots, draw differently from the greedy ranking, and repeat exactly for the same seed."""
+    from copilot.picking.personality import PersonalityEngine, parse_seat
+    from copilot.picking.random_engine import RandomEngine
+    from copilot.sim.boosters import SetCards, make_generator
+    from copilot.sim.simstats import card_pool_stats
+    from copilot.sim.table import DraftTable
+
+    _, net, _ = tiny
+    gen = make_generator("DSK", SetCards.from_file(shared_data / "cards" / "17lands_cards.csv.gz"), shared_data)
+    engine = PickNetEngine(net)
+    human_like = PersonalityEngine.from_options(engine, parse_seat("picknet:temperature=0.5").personality)
+    assert human_like.label == "picknet[temperature=0.5]"
+
+    def top2(seat, seed):
+        result = DraftTable.deal(gen, [seat] * 8, seed, set_code="DSK").run()
+        return [card_pool_stats(s.pool).top2_share for s in result.seats], result
+
+    bots, greedy, rand = [], [], []
+    for seed in range(2):
+        shares, result = top2(human_like, seed)
+        bots += shares
+        again = DraftTable.deal(gen, [human_like] * 8, seed, set_code="DSK").run()
+        assert again.to_dict() == result.to_dict()  # seeded draws
+        greedy_result = DraftTable.deal(gen, [engine] * 8, seed, set_code="DSK").run()
+        greedy.append(greedy_result.to_dict() != result.to_dict())
+        rand += top2(RandomEngine(seed=seed), seed)[0]
+    assert all(greedy)  # the draws are not the greedy ranking
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    assert mean(bots) > mean(rand) + 0.1, (mean(bots), mean(rand))
+
+
+def test_temperature_draws_follow_the_engine_probabilities(tiny):
+    """A seat with temperature=T takes each card as often as p ** (1/T) (normalised over the pack) says."""
+    from dataclasses import replace
+
+    from copilot.picking.personality import PersonalityEngine
+
+    ds, net, _ = tiny
+    engine = PickNetEngine(net)
+    ctx = next(c for _, c in _val_contexts(ds) if c.pick_number == 2)
+    probs = {s.card.name: s.probability for s in engine.rank(ctx).ranked}
+    for temperature in (1.0, 0.5):
+        weights = {n: p ** (1 / temperature) for n, p in probs.items()}
+        total = sum(weights.values())
+        firsts: dict[str, int] = {}
+        n = 600
+        for seed in range(n):
+            seat = PersonalityEngine(engine, temperature=temperature, seed=seed)
+            best = seat.rank(replace(ctx, draft_key="d")).best.name
+            firsts[best] = firsts.get(best, 0) + 1
+        for name, w in weights.items():
+            assert abs(firsts.get(name, 0) / n - w / total) < 0.06, (temperature, name, firsts, w / total)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        PersonalityEngine(engine, temperature=0)

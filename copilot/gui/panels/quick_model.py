@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from copilot.gui.widgets.labels import role_label
 
