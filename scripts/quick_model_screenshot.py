@@ -30,6 +30,7 @@ def main() -> int:
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["COPILOT_HOME"] = args.home or tempfile.mkdtemp(prefix="quick-model-")
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
     from copilot.gui.app_context import AppContext
@@ -46,10 +47,11 @@ def main() -> int:
     if not w.start(args.picks, epochs=args.epochs, ensemble=args.ensemble):
         print(w.status.text(), file=sys.stderr)
         return 2
+    loop = QEventLoop()  # not QApplication.processEvents (PySide6 6.12.0 leaks a reference to None per call)
     while w.state in ("building", "training") and time.perf_counter() - started < args.timeout:
-        app.processEvents()
+        loop.processEvents()
         time.sleep(0.05)
-    app.processEvents()
+    loop.processEvents()
     w.grab().save(args.out)
     print(f"{w.state} after {time.perf_counter() - started:.0f} s (COPILOT_HOME={os.environ['COPILOT_HOME']})")
     print(w.status.text())
@@ -58,7 +60,7 @@ def main() -> int:
     ok = w.state == "done"
     w.shutdown()
     w.deleteLater()  # before the QApplication goes: Qt objects must not outlive it
-    app.processEvents()
+    loop.processEvents()
     del w
     return 0 if ok else 1
 

@@ -53,6 +53,7 @@ def test_bad_inputs_are_said_and_start_nothing(widget, tmp_path):
     assert "not a dataset folder" in widget.status.text() and not widget.busy()
     widget.source.setText("")
     assert widget.start() is False and "Choose a 17lands file" in widget.status.text()
+    assert widget.download("D-K") is False and "Type the set code" in widget.status.text()
 
 
 @pytest.mark.slow
@@ -70,7 +71,9 @@ def test_quick_model_from_a_17lands_file_is_registered_and_used_live(widget, qtb
     assert widget.start(small_picks, epochs=2, ensemble=1, name="dsk-quick-test")
     assert widget.state == "building" and not widget.train_btn.isEnabled()
     qtbot.waitUntil(lambda: widget.state in ("done", "failed"), timeout=300_000)
-    assert widget.state == "done", widget.status.text() + "\n" + "\n".join(widget._lines[-20:])
+    assert widget.state == "done", widget.status.text() + "\n" + "\n".join(widget.lines[-20:])
+    assert widget.lines[0].startswith("$ copilot dataset build --picks") and any(
+        ln.startswith("$ copilot train-baseline") and "--register dsk-quick-test" in ln for ln in widget.lines)
     widget.grab().save(str(artifacts_dir / "quick-model-done.png"))
     assert widget.progress.value() == 1000 and fractions == sorted(fractions) and len(fractions) > 2
     done = ready[0]

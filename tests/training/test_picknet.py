@@ -117,7 +117,7 @@ def test_train_baseline_and_engine_names_stay_compatible(tiny, capsys):
 
 
 @pytest.mark.slow
-def test_progress_json_and_registration_make_it_usable_at_once(tiny, tmp_path, monkeypatch, capsys):
+def test_json_progress_and_registration_make_it_usable_at_once(tiny, tmp_path, monkeypatch, capsys):
     from copilot.store.model_store import ModelStore, StoreError
 
     ds, _, _ = tiny
@@ -127,10 +127,11 @@ def test_progress_json_and_registration_make_it_usable_at_once(tiny, tmp_path, m
     assert not ok and "no pick model for DSK" in why
     capsys.readouterr()
     assert cli_main(["train-baseline", "--dataset", str(ds), "--out", str(tmp_path / "q.pt"), "--epochs", "1",
-                     "--dim", "16", "--hidden", "32", "--register", "dsk-quick", "--progress-json"]) == 0
+                     "--dim", "16", "--hidden", "32", "--register", "dsk-quick", "--json-progress"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     kinds = [e["event"] for e in events]
-    assert kinds[0] == "start" and kinds[-1] == "done" and "epoch" in kinds
+    assert kinds[0] == "started" and kinds[-1] == "result" and "metrics" in kinds and "progress" in kinds
+    assert set(kinds) <= {"started", "progress", "metrics", "result"}  # copilot/progress.py event kinds
     fractions = [e["fraction"] for e in events if "fraction" in e]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert events[-1]["registered"] == "dsk-quick" and events[-1]["val_top1"] > 0.3

@@ -1,28 +1,32 @@
 """"Quick model for this set": a learned pick model (PickNet) trained in minutes on a CPU, used live at once.
 
-A 17lands file (draft_data CSV or picks JSONL) or a dataset folder -> [`copilot dataset build`] -> `copilot
-train-baseline --progress-json --register NAME` -> the model is in the model store and, with "Use it live" ticked,
-the live panel ranks with the `picknet` engine from its next pick on (the engine takes the newest stored pick model
-for the set being drafted). Both steps are child processes (QProcess): torch never loads in the UI process, and
-the progress bar follows the JSON lines the trainer prints.
+A 17lands file (draft_data CSV or picks JSONL; or downloaded here by set code with `copilot data drafts`) or a
+dataset folder -> [`copilot dataset build`] -> `copilot train-baseline --register NAME` -> the model is in the model
+store and, with "Use it live" ticked, the live panel ranks with the `picknet` engine from its next pick on (the
+engine takes the newest stored pick model for the set being drafted). Every step is a `copilot` child process run
+through the GUI's one runner (copilot/gui/cli_runner.py, `--json-progress`): torch never loads in the UI process,
+and the progress bar follows the trainer's `progress` events.
 
-Mount it with `QuickModelWidget(ctx, parent)`; `ctx` is the app's AppContext (None: no settings are changed).
-Signals: `state_changed(str)` (idle | building | training | done | failed | stopped) and `model_ready(dict)` (the
-trainer's final "done" object: model, registered, val_top1, val_top3, val_drafts, train_seconds ...).
+Mount it with `QuickModelWidget(ctx, parent)`; `ctx` is the app's AppContext (None: no settings are changed). In the
+training panel: `("copilot.gui.panels.quick_model:QuickModelWidget",)` in panel.SECTIONS. Signals:
+`state_changed(str)` (idle | downloading | building | training | done | failed | stopped) and `model_ready(dict)`
+(the trainer's `result`: model, registered, val_top1, val_top3, val_drafts, train_seconds ...).
 """
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
+from copilot.gui.cli_runner import CliRunner, JobResult, command_line
 from copilot.gui.widgets.labels import role_label
+from copilot.progress import EventKind, ProgressEvent
 
+JOB = "quick-model"
 BUILD_SHARE = 0.12  # of the progress bar, when a 17lands file must first become a dataset
 QUALITY = {"Fast (1 model)": 1, "Best (3 models)": 3}
 
@@ -59,11 +63,11 @@ class QuickModelWidget(QGroupBox):
         super().__init__("Quick model for this set", parent)
         self.ctx = ctx
         self.state = "idle"
-        self.proc: QProcess | None = None
         self.result: dict | None = None
-        self._buf = bytearray()
-        self._lines: list[str] = []
-        self._started = 0.0
+        self.lines: list[str] = []  # the jobs' command lines and log lines (for a log view or a failed test)
+        self.runner = CliRunner(self)
+        self._build_share = 0.0
+        self._name: str | None = None
         self._build()
 
     # ------------------------------------------------------------------ layout
@@ -79,9 +83,15 @@ class QuickModelWidget(QGroupBox):
         pick_file.clicked.connect(self._choose_file)
         pick_dir = QPushButton("Dataset…")
         pick_dir.clicked.connect(self._choose_dataset)
-        row.addWidget(self.source, 1)
-        row.addWidget(pick_file)
-        row.addWidget(pick_dir)
+        self.set_edit = QLineEdit()
+        self.set_edit.setPlaceholderText("set, e.g. DSK")
+        self.set_edit.setMaximumWidth(110)
+        self.download_btn = QPushButton("Download")
+        self.download_btn.setToolTip("get the set's public 17lands draft file (copilot data drafts --set SET)")
+        self.download_btn.clicked.connect(lambda: self.download())
+        for w, stretch in ((self.source, 1), (pick_file, 0), (pick_dir, 0), (self.set_edit, 0),
+                           (self.download_btn, 0)):
+            row.addWidget(w, stretch)
         lay.addLayout(row)
         opts = QHBoxLayout()
         opts.addWidget(QLabel("Quality"))
@@ -113,8 +123,8 @@ class QuickModelWidget(QGroupBox):
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
         lay.addWidget(self.progress)
-        self.status = role_label("Choose a 17lands file or a dataset folder, then Train.", "muted", wrap=True,
-                                 selectable=True)
+        self.status = role_label("Choose a 17lands file or a dataset folder (or download the set's file), then "
+                                 "Train.", "muted", wrap=True, selectable=True)
         lay.addWidget(self.status)
 
     def _choose_file(self) -> None:
@@ -135,8 +145,9 @@ class QuickModelWidget(QGroupBox):
     # ------------------------------------------------------------------ state
     def _set_state(self, state: str, text: str | None = None, role: str = "muted") -> None:
         self.state = state
-        running = state in ("building", "training")
+        running = state in ("downloading", "building", "training")
         self.train_btn.setEnabled(not running)
+        self.download_btn.setEnabled(not running)
         self.stop_btn.setEnabled(running)
         if text is not None:
             self.status.setText(text)
@@ -149,9 +160,54 @@ class QuickModelWidget(QGroupBox):
         self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
 
     def busy(self) -> bool:
-        return self.proc is not None
+        return self.runner.busy(JOB)
 
-    # ------------------------------------------------------------------ the two steps
+    def _run(self, args: list[str], on_event, on_finished) -> None:
+        self.lines.append(f"$ {command_line(args)}")
+
+        def event(ev: ProgressEvent) -> None:
+            if ev.kind is EventKind.LOG:
+                self.lines.append(ev.message)
+            on_event(ev)
+
+        def finished(res: JobResult) -> None:
+            if res.killed or self.state == "stopped":
+                return
+            on_finished(res)
+
+        self.runner.start(JOB, args, event, finished)
+
+    # ------------------------------------------------------------------ the steps
+    def download(self, set_code: str | None = None) -> bool:
+        """`copilot data drafts --set SET`: the downloaded file becomes the source to train from."""
+        if set_code is not None:
+            self.set_edit.setText(set_code)
+        code = self.set_edit.text().strip().upper()
+        if not code.isalnum():
+            self._set_state("failed", "Type the set code (e.g. DSK) to download its 17lands draft file.", "error")
+            return False
+        if self.busy():
+            return False
+        self._set_state("downloading", f"Downloading the 17lands draft file of {code}…")
+
+        def on_event(ev: ProgressEvent) -> None:
+            if ev.kind is EventKind.PROGRESS and ev.data.get("bytes") is not None:
+                done, total = ev.data.get("bytes", 0), ev.data.get("total")
+                if total:
+                    self._set_fraction(done / total)
+                self.status.setText(f"Downloading the 17lands draft file of {code}… {done / 2 ** 20:,.1f} MiB")
+
+        def finished(res: JobResult) -> None:
+            path = (res.result or {}).get("path")
+            if res.ok and path:
+                self.source.setText(path)
+                self._set_state("idle", f"Downloaded {Path(path).name}: Train builds a model from it.")
+            else:
+                self._set_state("failed", f"Download failed: {res.error}", "error")
+
+        self._run(["data", "drafts", "--set", code], on_event, finished)
+        return True
+
     def start(self, source: str | Path | None = None, epochs: int | None = None, ensemble: int | None = None,
               name: str | None = None) -> bool:
         """Train from `source` (default: the text field). False (with the reason shown) when it cannot start."""
@@ -163,39 +219,42 @@ class QuickModelWidget(QGroupBox):
             self.epochs.setValue(epochs)
         if ensemble is not None:
             self.quality.setCurrentIndex(0 if ensemble <= 1 else 1)
-        src = Path(self.source.text().strip()).expanduser()
-        if not self.source.text().strip() or not src.exists():
-            self._set_state("failed", f"No such file or folder: {src}" if self.source.text().strip()
+        text = self.source.text().strip()
+        src = Path(text).expanduser()
+        if not text or not src.exists():
+            self._set_state("failed", f"No such file or folder: {src}" if text
                             else "Choose a 17lands file or a dataset folder first.", "error")
             return False
+        if src.is_dir() and not (src / "manifest.json").is_file():
+            self._set_state("failed", f"{src} is not a dataset folder (no manifest.json): choose a 17lands file "
+                            "or a folder made by `copilot dataset build`", "error")
+            return False
         self.result = None
-        self._started = time.perf_counter()
         self._name = name
         self._set_fraction(0.0)
         if src.is_dir():
-            if not (src / "manifest.json").is_file():
-                self._set_state("failed", f"{src} is not a dataset folder (no manifest.json): choose a 17lands "
-                                "file or a folder made by `copilot dataset build`", "error")
-                return False
             self._build_share = 0.0
             self._train(src)
             return True
         self._build_share = BUILD_SHARE
         out = quick_dir() / "datasets" / f"{src.name.split('.')[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
         self._set_state("building", f"Reading {src.name} into a dataset…")
-        self._run(["-m", "copilot.cli", "dataset", "build", "--picks", str(src), "--out", str(out), "--force",
-                   "--catalog", "none", "--quiet"], lambda code: self._built(code, out))
-        return True
 
-    def _built(self, code: int, out: Path) -> None:
-        if self.state == "stopped":
-            return
-        if code != 0 or not (out / "manifest.json").is_file():
-            err = next((ln for ln in reversed(self._lines) if ln.startswith("error")), f"exit code {code}")
-            self._set_state("failed", f"Could not read the file: {err}", "error")
-            return
-        self._set_fraction(self._build_share)
-        self._train(out)
+        def on_event(ev: ProgressEvent) -> None:
+            if ev.kind is EventKind.PROGRESS and ev.data.get("rows") is not None:
+                self.status.setText(f"Reading {src.name} into a dataset… {ev.data['rows']:,} rows")
+
+        def finished(res: JobResult) -> None:
+            folder = Path((res.result or {}).get("folder") or out)
+            if not res.ok or not (folder / "manifest.json").is_file():
+                self._set_state("failed", f"Could not read the file: {res.error}", "error")
+                return
+            self._set_fraction(self._build_share)
+            self._train(folder)
+
+        self._run(["dataset", "build", "--picks", str(src), "--out", str(out), "--force", "--catalog", "none"],
+                  on_event, finished)
+        return True
 
     def _train(self, dataset: Path) -> None:
         try:
@@ -204,84 +263,31 @@ class QuickModelWidget(QGroupBox):
         except (OSError, ValueError):
             sets = "set"
         name = self._name or f"{sets}-quick-{time.strftime('%Y%m%d-%H%M%S')}"
-        out = quick_dir() / f"{name}.pt"
         ensemble = QUALITY[self.quality.currentText()]
         self._set_state("training", f"Training {name} ({ensemble} model{'s' if ensemble > 1 else ''}, "
                                     f"{self.epochs.value()} epochs)…")
-        self._run(["-m", "copilot.cli", "train-baseline", "--dataset", str(dataset), "--out", str(out), "--force",
-                   "--epochs", str(self.epochs.value()), "--ensemble", str(ensemble), "--register", name,
-                   "--progress-json"], self._trained)
 
-    def _run(self, args: list[str], on_finished) -> None:
-        proc = QProcess(self)
-        proc.setProcessChannelMode(QProcess.SeparateChannels)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        proc.setProcessEnvironment(env)
-        self._buf.clear()
-        self._lines = []
-        proc.readyReadStandardOutput.connect(lambda: self._read(proc, proc.readAllStandardOutput()))
-        proc.readyReadStandardError.connect(lambda: self._read(proc, proc.readAllStandardError(), err=True))
+        def on_event(ev: ProgressEvent) -> None:
+            share = self._build_share
+            if ev.data.get("fraction") is not None and ev.kind in (EventKind.PROGRESS, EventKind.METRICS):
+                self._set_fraction(share + (1 - share) * float(ev.data["fraction"]))
+            if ev.kind is EventKind.METRICS and ev.data.get("val_top1") is not None:
+                who = f"model {ev.data['member']}, " if ensemble > 1 else ""
+                self.status.setText(f"Training… {who}epoch {ev.data['epoch']}/{self.epochs.value()}: validation "
+                                    f"top-1 {_pct(ev.data['val_top1'])}, top-3 {_pct(ev.data.get('val_top3'))}")
+            elif ev.kind is EventKind.PROGRESS and ev.data.get("train_picks"):
+                self.status.setText(f"Training on {ev.data['train_picks']:,} picks, {ev.data.get('cards', 0)} "
+                                    "cards…")
 
-        def finished(code, _status=None):
-            self._read(proc, proc.readAllStandardOutput())
-            if self._buf:
-                self._line(bytes(self._buf).decode("utf-8", "replace"))
-                self._buf.clear()
-            self.proc = None
-            proc.deleteLater()
-            on_finished(code)
+        self._run(["train-baseline", "--dataset", str(dataset), "--out", str(quick_dir() / f"{name}.pt"), "--force",
+                   "--epochs", str(self.epochs.value()), "--ensemble", str(ensemble), "--register", name],
+                  on_event, self._trained)
 
-        proc.finished.connect(finished)
-        proc.errorOccurred.connect(lambda err: self._set_state("failed", f"Could not start Python: {err}", "error")
-                                   if err == QProcess.FailedToStart else None)
-        self.proc = proc
-        proc.start(sys.executable, args)
-
-    def _read(self, proc: QProcess, data, err: bool = False) -> None:
-        if err:
-            for ln in bytes(data).decode("utf-8", "replace").splitlines():
-                self._lines.append(ln.strip())
+    def _trained(self, res: JobResult) -> None:
+        if not res.ok or not res.result:
+            self._set_state("failed", f"Training failed: {res.error or 'no result'}", "error")
             return
-        self._buf.extend(bytes(data))
-        *lines, rest = bytes(self._buf).split(b"\n")
-        self._buf[:] = rest
-        for ln in lines:
-            self._line(ln.decode("utf-8", "replace"))
-
-    def _line(self, line: str) -> None:
-        line = line.strip()
-        if not line:
-            return
-        self._lines.append(line)
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            return
-        if not isinstance(ev, dict):
-            return
-        kind = ev.get("event")
-        share = self._build_share
-        if kind in ("progress", "epoch") and ev.get("fraction") is not None:
-            self._set_fraction(share + (1 - share) * float(ev["fraction"]))
-        if kind == "epoch" and ev.get("val_top1") is not None:
-            who = f"model {ev['member']}, " if QUALITY[self.quality.currentText()] > 1 else ""
-            self.status.setText(f"Training… {who}epoch {ev['epoch']}/{self.epochs.value()}: validation top-1 "
-                                f"{_pct(ev['val_top1'])}, top-3 {_pct(ev.get('val_top3'))}")
-        elif kind == "start" and ev.get("stage") == "training":
-            self.status.setText(f"Training on {ev.get('train_picks', 0):,} picks, {ev.get('cards', 0)} cards…")
-        elif kind == "done":
-            self.result = ev
-        elif kind == "error":
-            self._lines.append(f"error: {ev.get('message')}")
-
-    def _trained(self, code: int) -> None:
-        if self.state == "stopped":
-            return
-        if code != 0 or not self.result:
-            err = next((ln for ln in reversed(self._lines) if ln.startswith("error")), f"exit code {code}")
-            self._set_state("failed", f"Training failed: {err}", "error")
-            return
+        self.result = res.result
         self._set_fraction(1.0)
         text = summary_text(self.result)
         if self.use_live.isChecked() and self.ctx is not None:
@@ -296,13 +302,12 @@ class QuickModelWidget(QGroupBox):
         self.model_ready.emit(self.result)
 
     def stop(self) -> None:
-        if self.proc is None:
+        if not self.busy():
             return
-        proc = self.proc
         self._set_state("stopped", "Stopped: nothing was registered.")
-        proc.kill()
-        proc.waitForFinished(5000)
+        self.runner.kill(JOB)
 
     def shutdown(self) -> None:
         """Stop a running job (the window is closing)."""
         self.stop()
+        self.runner.shutdown()
