@@ -177,6 +177,14 @@ class PickNetEngine(MLPEngine):
 
 
 class LearnedMLPEngine(PickNetEngine):
-    """The `mlp` engine name: reads PickNet and MLP files alike (scripts written for the MLP keep working)."""
+    """The `mlp` engine name: reads PickNet and MLP files alike (scripts written for the MLP keep working). As
+    before, it needs a model file; the model-store lookup per set is the `picknet` name's."""
 
     name = "mlp"
+
+    @classmethod
+    def from_options(cls, options: dict | None = None) -> "LearnedMLPEngine":
+        if not (options or {}).get("model"):
+            raise ValueError("the mlp engine needs a model file: --model PATH (from `copilot train-baseline`; "
+                             "the picknet engine also finds stored models by set)")
+        return super().from_options(options)
