@@ -38,7 +38,7 @@ S = TypeVar("S", bound=QWidget)
 SECTIONS: list[tuple[SectionFactory, ...]] = [
     (DatasetSection, ModelSection),
     (RunSection,),
-    (ExportSection,),
+    (ExportSection, "copilot.gui.panels.quick_model:QuickModelWidget"),  # beside it: the learned pick model
 ]
 
 
