@@ -158,7 +158,9 @@ def test_a_section_is_added_with_one_line(home, qtbot, monkeypatch):
     try:
         extra = p.sections[-2]  # built from the string (its module object is not this test module's)
         assert type(extra).__name__ == "ExtraSection" and extra.ctx is p.ctx and extra.isVisible()
-        assert p.sections.index(extra) == p.sections.index(p.section(ExportSection)) + 1
+        quick = next(s for s in p.sections if type(s).__name__ == "QuickModelWidget")  # mounted by one line
+        assert p.sections.index(quick) == p.sections.index(p.section(ExportSection)) + 1
+        assert p.sections.index(extra) == p.sections.index(quick) + 1
         assert p.sections[-1].text() == p.ctx.gui.theme
     finally:
         p.shutdown()
