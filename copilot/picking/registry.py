@@ -33,8 +33,8 @@ DESCRIPTIONS: dict[str, str] = {
     "gguf": "local LLM through llama.cpp (GGUF model file)",
     "hf": "transformers model (+ LoRA adapter)",
     "openai": "OpenAI-compatible chat endpoint",
-    "picknet": "per-set learned pick model (card features incl. the 17lands rating, pool MLP); --model FILE or the store's model for "
-               "the set",
+    "picknet": "per-set learned pick model (card features incl. the 17lands rating, pool MLP); --model FILE or the "
+               "store's model for the set",
     "mlp": "learned pick model file from train-baseline (PickNet or the older MLP)",
     "hybrid": "LLM + mlp + ratings log-probabilities, weights fitted on validation picks (copilot hybrid fit)",
 }
