@@ -5,8 +5,9 @@
 
 Every variant is a PickNetConfig with the given fields changed (e.g. `att:attention=1`, `e3:ensemble=3`). The MLP
 to compare with is `copilot train-baseline --arch mlp` on the same folder. Prints one row per variant: validation
-top-1, top-3, top-1 by pick bucket (1-3, 4-8, 9+), training wall seconds. `--runs-dir` writes each run's config, seed and figures as JSON. The decoded decisions can be cached
-(`--cache`) so repeated sweeps skip reading the dataset.
+top-1, top-3, top-1 by pick bucket (1-3, 4-8, 9+), training wall seconds. `--runs-dir` writes each run's config,
+seed and figures as JSON. The decoded decisions can be cached (`--cache`) so repeated sweeps skip reading the
+dataset. `--extra-dataset DIR` adds another set's training picks (figures stay those of --dataset's validation).
 """
 from __future__ import annotations
 
