@@ -8,8 +8,8 @@ runs max_steps // spin_rounds steps on them against the round's starting model a
 evaluated on the validation drafts. The run protocol (metrics.jsonl, status.json, STOP, checkpoints) is the
 SFT run's (`callbacks.RunProtocol`); steps continue across rounds in one metrics file.
 
-Resume: a stopped dpo run resumes from its last checkpoint like SFT; a stopped spin run restarts its current
-round from the round's start (the rounds already done are kept in the metrics file and the adapter).
+Resume: a stopped dpo run resumes from its last checkpoint like SFT; a stopped spin run starts again from the SFT
+adapter at round 1 (its checkpoints and metrics are discarded: per-round resume is not implemented).
 """
 from __future__ import annotations
 
