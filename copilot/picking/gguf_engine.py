@@ -97,6 +97,7 @@ class GGUFEngine(EngineBase):
         self._draft_key: str | None = None
         self.loads = 0  # how many times a llama.cpp context was created (context growth reloads)
         self.last_split: tuple[int, int] = (0, 0)  # (prompt, candidate) tokens evaluated by the last ranking
+        self._last_tokens: tuple | None = None  # (messages list, llama context, its tokens)
 
     @classmethod
     def from_options(cls, options: dict | None) -> "GGUFEngine":
@@ -250,10 +251,15 @@ class GGUFEngine(EngineBase):
         return msgs
 
     def _message_tokens(self, msgs: list[dict]) -> list[int]:
+        last = self._last_tokens  # `messages` tokenized this very list to check its length: not twice per pick
+        if last is not None and last[0] is msgs and last[1] is self._llm:
+            return last[2]
         tmpl = self._chat_template()
         text = tmpl.render(msgs, add_generation_prompt=True)
         add_bos = not (tmpl.bos_token and text.startswith(tmpl.bos_token))
-        return self._tokenize(text, special=True, add_bos=add_bos)
+        tokens = self._tokenize(text, special=True, add_bos=add_bos)
+        self._last_tokens = (msgs, self._llm, tokens)
+        return tokens
 
     def end_ids(self, msgs: list[dict]) -> list[int]:
         """The end-of-turn token the template writes after an answer (e.g. <|im_end|>); EOS if it writes none."""
