@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -32,16 +31,6 @@ def register(subparsers) -> None:
     p.add_argument("--cards", nargs="+", action="extend", metavar="FILE", default=None,
                    help="card data files (as for `copilot replay`); default: the shared data and Arena's database")
     p.set_defaults(func=run)
-
-
-def _check_paths(paths: list[str]) -> str | None:
-    for raw in paths:
-        p = Path(raw)
-        if not p.exists():
-            return f"copilot deck: {raw}: no such file. Pass saved Arena logs (Player.log, Player-prev.log)."
-        if p.is_dir():
-            return f"copilot deck: {raw} is a folder; pass the log file inside it (Player.log)."
-    return None
 
 
 def engine_options(engine: str, model: str | None, opts: list[str]) -> dict[str, dict]:
@@ -100,12 +89,13 @@ def render_text(results: list[dict], show_arena: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = _check_paths(args.paths)
+    from copilot.commands.replay import _default_engine, check_log_paths, infer_set
+
+    problem = check_log_paths(args.paths, "copilot deck")
     if problem:
         print(problem, file=sys.stderr)
         return 2
     from copilot.cards.catalog import catalog_or_note
-    from copilot.commands.replay import _default_engine, infer_set
     from copilot.draft.replay import replay_paths
     from copilot.picking.deck_report import deck_ready, deck_report
 

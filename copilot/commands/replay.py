@@ -30,18 +30,19 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _check_paths(paths: list[str]) -> str | None:
+def check_log_paths(paths: list[str], prog: str = "copilot replay") -> str | None:
+    """Why saved Arena logs cannot be read (a missing file, a folder, no permission), or None when all can."""
     for raw in paths:
         p = Path(raw)
         if not p.exists():
-            return f"copilot replay: {raw}: no such file. Pass the path of Player.log (see `copilot live --help`)."
+            return f"{prog}: {raw}: no such file. Pass saved Arena logs (Player.log, Player-prev.log)."
         if p.is_dir():
-            return f"copilot replay: {raw} is a folder; pass the log file inside it (Player.log)."
+            return f"{prog}: {raw} is a folder; pass the log file inside it (Player.log)."
         try:
             with open(p, "rb") as f:
                 f.read(1)
         except OSError as exc:
-            return f"copilot replay: cannot read {raw}: {exc.strerror or exc}."
+            return f"{prog}: cannot read {raw}: {exc.strerror or exc}."
     return None
 
 
@@ -185,7 +186,7 @@ def render_text(state, catalog, stats, recs: dict | None = None, top: int = 3) -
 def run(args: argparse.Namespace) -> int:
     from copilot.cards.catalog import catalog_or_note
 
-    problem = _check_paths(args.paths)
+    problem = check_log_paths(args.paths)
     if problem:
         print(problem, file=sys.stderr)
         return 2
