@@ -52,7 +52,8 @@ def test_smollm_lora_steps_on_real_dsk_picks(smollm_base, dsk_dataset, tmp_path,
     if quant == "nf4":
         pytest.importorskip("bitsandbytes")
     cfg = config_from_preset("cpu-small", dataset=str(dsk_dataset), max_steps=3, grad_accum=1, save_every=3,
-                             eval_examples=2, precision=precision, quant=quant, max_seq_len=768, warmup_steps=0,
+                             eval_drafts=0, eval_examples=2, precision=precision, quant=quant, max_seq_len=768,
+                             warmup_steps=0,
                              learning_rate=1e-3)
     res = train(cfg, tmp_path / "run", base=smollm_base, log=lambda *a: None)
     assert res.state == "done" and res.step == 3
