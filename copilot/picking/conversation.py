@@ -26,13 +26,17 @@ datasets, model manifests and engines record):
 - ``knowledge``: what a pack line says about a card. ``name``: the name only; ``basic`` (default): name, mana cost,
   type line and rarity; ``text``: ``basic`` plus power/toughness and the full rules text; ``stats``: ``basic`` plus
   the set's 17lands GIH win rate and ALSA (found with `copilot.picking.ratings.find_ratings`; cards or sets without
-  ratings get the ``basic`` line).
+  ratings get the ``basic`` line); ``rated``: name, rarity and GIH WR only (about a third of ``stats``' tokens).
 - ``repeat``: ``0`` (default): a card's details are given at its first mention in the conversation, later mentions
   (a wheel, a second copy, the next pack) give its name only: the model can look back; ``1``: at every mention.
 - ``signals``: ``1`` adds v1's colour-signal line (colour identities seen in the last 5 packs) to every pick.
 - ``reminder``: ``auto`` (default): a compact "Our pool so far" line only where earlier picks are not in the
   conversation (a conversation cut to its current pack, a log that began mid-draft); ``pack``: also at the first
   pick of packs 2 and 3.
+- ``order``: ``pack`` (default): the pack's cards in the order given; ``rating``: best 17lands GIH WR first (unrated
+  cards last), so that a small model starts from the ratings engine's answer in first place.
+- ``colours``: ``1`` adds "Our colours: B 5, G 3 (9 cards)." to every pick and tags each coloured card ``[ours]``
+  (within the pool's two main colours) or ``[off]``, once the pool holds OUR_COLOURS_FROM coloured cards.
 
 Every turn's text depends only on that pick and the ones before it, so the conversation of pick N is a prefix of the
 conversation of pick N+1: a KV cache kept between picks evaluates only the new answer and the new user turn.
@@ -46,7 +50,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Iterable, Sequence
 
-from copilot.cards.model import Card
+from copilot.cards.model import COLOR_ORDER, Card
+from copilot.picking.colors import main_colors, pool_color_weights
 from copilot.picking.engine import PickContext
 from copilot.picking.prompts import SIGNAL_PACKS, pack_line_compact, pack_line_full, signal_line
 
@@ -67,6 +72,7 @@ class Knowledge(str, Enum):
     BASIC = "basic"
     TEXT = "text"
     STATS = "stats"
+    RATED = "rated"
 
 
 class Reminder(str, Enum):
@@ -78,7 +84,14 @@ class FormatOptionError(ValueError):
     pass
 
 
-_DEFAULTS = {"knowledge": Knowledge.BASIC.value, "repeat": "0", "signals": "0", "reminder": Reminder.AUTO.value}
+class Order(str, Enum):
+    PACK = "pack"
+    RATING = "rating"
+
+
+_DEFAULTS = {"knowledge": Knowledge.BASIC.value, "repeat": "0", "signals": "0", "reminder": Reminder.AUTO.value,
+             "order": Order.PACK.value, "colours": "0"}
+OUR_COLOURS_FROM = 2  # coloured pool cards before "our colours" (the two most common) are named
 
 
 def _flag(key: str, value: str) -> bool:
@@ -107,6 +120,8 @@ class ConversationFormat:
     repeat: bool = False
     signals: bool = False
     reminder: Reminder = Reminder.AUTO
+    order: Order = Order.PACK
+    colours: bool = False
     system: str = SYSTEM_V2
     version: int = VERSION
     conversational: bool = True
@@ -123,13 +138,15 @@ class ConversationFormat:
     def description(self) -> str:
         what = {Knowledge.NAME: "card names only", Knowledge.BASIC: "name, cost, type and rarity",
                 Knowledge.TEXT: "name, cost, type, rarity, P/T and rules text",
-                Knowledge.STATS: "name, cost, type, rarity and 17lands GIH WR / ALSA"}[self.knowledge]
+                Knowledge.STATS: "name, cost, type, rarity and 17lands GIH WR / ALSA",
+                Knowledge.RATED: "name, rarity and 17lands GIH WR"}[self.knowledge]
         return (f"the draft as one chat (v{self.version}): system prompt once, one user turn per pick with only what "
                 f"is new, the pick as the assistant's answer; pack lines: {what}")
 
     def options(self) -> dict[str, str]:
         return {"knowledge": self.knowledge.value, "repeat": str(int(self.repeat)),
-                "signals": str(int(self.signals)), "reminder": self.reminder.value}
+                "signals": str(int(self.signals)), "reminder": self.reminder.value, "order": self.order.value,
+                "colours": str(int(self.colours))}
 
     @classmethod
     def parse(cls, spec: str) -> "ConversationFormat":
@@ -154,11 +171,17 @@ class ConversationFormat:
             reminder = Reminder(opts["reminder"])
         except ValueError:
             raise FormatOptionError(f"reminder={opts['reminder']!r}: expected auto or pack") from None
+        try:
+            order = Order(opts["order"])
+        except ValueError:
+            raise FormatOptionError(f"order={opts['order']!r}: expected pack or rating") from None
         return cls(knowledge=knowledge, repeat=_flag("repeat", opts["repeat"]),
-                   signals=_flag("signals", opts["signals"]), reminder=reminder)
+                   signals=_flag("signals", opts["signals"]), reminder=reminder, order=order,
+                   colours=_flag("colours", opts["colours"]))
 
     # ------------------------------------------------------------------ card lines
-    def _stats(self, card: Card, set_code: str | None) -> str | None:
+    def _rating(self, card: Card, set_code: str | None):
+        """The card's 17lands rating row for its set, or None (no ratings file, or the card is not in it)."""
         key = (set_code or card.set_code or "").upper()
         if key not in self._ratings:
             from copilot.picking.ratings import RatingsError, find_ratings, load_ratings
@@ -169,7 +192,10 @@ class ConversationFormat:
             except RatingsError:
                 self._ratings[key] = None
         ratings = self._ratings[key]
-        r = ratings.get(card) if ratings is not None else None
+        return ratings.get(card) if ratings is not None else None
+
+    def _stats(self, card: Card, set_code: str | None) -> str | None:
+        r = self._rating(card, set_code)
         if r is None:
             return None
         parts = []
@@ -178,6 +204,41 @@ class ConversationFormat:
         if r.alsa is not None:
             parts.append(f"ALSA {r.alsa:.1f}")
         return ", ".join(parts) or None
+
+    def pack_order(self, pack: Sequence[Card], set_code: str | None) -> list[Card]:
+        """The pack's cards in the order the user turn lists them: as given, or (order=rating) best 17lands GIH WR
+        first, unrated cards last (stable: ties keep the pack's order)."""
+        if self.order is Order.PACK:
+            return list(pack)
+
+        def key(card: Card) -> float:
+            r = self._rating(card, set_code)
+            return -(r.gih_wr if r is not None and r.gih_wr is not None else -1.0)
+
+        return sorted(pack, key=key)
+
+    @staticmethod
+    def our_colours(pool: Sequence[Card]) -> tuple[str, ...]:
+        """The pool's two main colours (`picking.colors`: a gold card's weight split over its colours), none before
+        OUR_COLOURS_FROM coloured cards."""
+        if sum(1 for c in pool if (c.color_identity or c.colors) and not c.is_basic_land) < OUR_COLOURS_FROM:
+            return ()
+        return main_colors(pool_color_weights(pool))
+
+    @staticmethod
+    def colour_line(pool: Sequence[Card]) -> str:
+        """'Our colours: B 5, G 3.5, W 1 (11 cards).' (colours=1, every pick)."""
+        w = pool_color_weights(pool)
+        parts = [f"{c} {w[c]:g}" for c in sorted((c for c in w if w[c] > 0), key=lambda c: (-w[c], COLOR_ORDER.index(c)))]
+        return f"Our colours: {', '.join(parts) if parts else 'none yet'} ({len(pool)} cards)."
+
+    @staticmethod
+    def colour_tag(card: Card, ours: tuple[str, ...]) -> str:
+        """' [ours]' for a coloured card within our main colours, ' [off]' for one outside them, '' otherwise."""
+        cols = set(card.color_identity or card.colors)
+        if not ours or not cols or card.is_basic_land:
+            return ""
+        return " [ours]" if cols <= set(ours) else " [off]"
 
     def basic_line(self, card: Card) -> str:
         line = pack_line_compact(card)
@@ -189,6 +250,10 @@ class ConversationFormat:
             return card.name
         if self.knowledge is Knowledge.TEXT:
             return pack_line_full(card)
+        if self.knowledge is Knowledge.RATED:
+            r = self._rating(card, set_code)
+            line = f"{card.name} ({card.rarity})" if card.rarity else card.name
+            return f"{line} -- GIH {r.gih_wr:.1f}%" if r is not None and r.gih_wr is not None else line
         line = self.basic_line(card)
         if self.knowledge is Knowledge.STATS:
             stats = self._stats(card, set_code)
@@ -238,22 +303,26 @@ class ConversationFormat:
             head += f"; taken since: {', '.join(c.name for c in taken)})" if taken else ")"
         return head + ":"
 
-    def user_text(self, turn: Turn, earlier: Sequence[Turn], mentioned: set[str], pool_before: Sequence[Card] | None,
-                  set_code: str | None = None, signals: PickContext | None = None) -> str:
-        """One pick's user turn. `mentioned` (card names already in the conversation) is updated; `signals`: the
+    def user_text(self, turn: Turn, earlier: Sequence[Turn], mentioned: set[str], pool: Sequence[Card],
+                  remind: bool = False, set_code: str | None = None, signals: PickContext | None = None) -> str:
+        """One pick's user turn. `pool`: the pool before this pick (named in full when `remind`; its colours with
+        the colours option); `mentioned` (card names already in the conversation) is updated; `signals`: the
         context whose colour signals are written (signals option)."""
         lines = []
-        if pool_before is not None:
-            names = ", ".join(c.name for c in pool_before) if pool_before else "nothing yet"
-            lines.append(f"Our pool so far ({len(pool_before)} cards): {names}." if pool_before else
-                         f"Our pool so far: {names}.")
+        if remind:
+            names = ", ".join(c.name for c in pool) if pool else "nothing yet"
+            lines.append(f"Our pool so far ({len(pool)} cards): {names}." if pool else f"Our pool so far: {names}.")
         lines.append(self._header(turn, earlier))
         if self.signals and signals is not None:
             sig = signal_line(signals)
             if sig:
                 lines.append(sig)
-        for card in turn.pack:
-            lines.append(self.card_line(card, card.name not in mentioned, set_code))
+        ours: tuple[str, ...] = ()
+        if self.colours:
+            lines.append(self.colour_line(pool))
+            ours = self.our_colours(pool)
+        for card in self.pack_order(turn.pack, set_code):
+            lines.append(self.card_line(card, card.name not in mentioned, set_code) + self.colour_tag(card, ours))
             mentioned.add(card.name)
         return "\n".join(lines)
 
@@ -287,14 +356,11 @@ class ConversationFormat:
         mentioned: set[str] = set()
         pool = list(pool_start)
         for i, t in enumerate(shown):
-            remind = None
-            if i == 0 and (pool_start or skipped):
-                remind = list(pool)
-            elif self.reminder is Reminder.PACK and t.pick_number == 1 and t.pack_number > 1:
-                remind = list(pool)
+            remind = bool(i == 0 and (pool_start or skipped)) or (
+                self.reminder is Reminder.PACK and t.pick_number == 1 and t.pack_number > 1)
             current = t is shown[-1]
             sig = (ctx if current else _signal_ctx(ctx, t)) if self.signals else None
-            msgs.append({"role": "user", "content": self.user_text(t, skipped + shown[:i], mentioned, remind,
+            msgs.append({"role": "user", "content": self.user_text(t, skipped + shown[:i], mentioned, pool, remind,
                                                                      ctx.set_code, sig)})
             if not current:
                 msgs.append({"role": "assistant", "content": self.answer_cards(t.picked)})

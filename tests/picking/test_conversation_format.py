@@ -60,7 +60,8 @@ def test_one_turn_per_pick_and_each_pick_extends_the_last(dsk_draft):
 
 
 @pytest.mark.parametrize("spec", ["conversation:knowledge=name", "conversation:knowledge=text",
-                                  "conversation:knowledge=stats,signals=1", "conversation:reminder=pack,repeat=1"])
+                                  "conversation:knowledge=stats,signals=1", "conversation:reminder=pack,repeat=1",
+                                  "conversation:knowledge=rated,order=rating,colours=1,repeat=1"])
 def test_prefix_property_for_every_variant(full_draft, spec):
     fmt = get_format(spec)
     prev = None
@@ -185,3 +186,43 @@ def test_half_the_characters_of_v1_per_supervised_pick(full_draft):
     row, last = full_draft[-1]
     conv_chars = sum(len(m["content"]) for m in conv.sequence(last, [last.pack[0]]))
     assert conv_chars / 42 <= 0.5 * v1_chars / 42
+
+
+def test_rated_lines_in_rating_order_with_colour_tags(full_draft):
+    from copilot.picking.colors import main_colors, pool_color_weights
+    from copilot.picking.ratings import find_ratings, load_ratings
+
+    ratings = load_ratings(find_ratings("DSK"), "DSK")
+    fmt = get_format("conversation:knowledge=rated,order=rating,colours=1,repeat=1")
+    assert fmt.name == "conversation:colours=1,knowledge=rated,order=rating,repeat=1"
+    assert get_format(fmt.name) == fmt
+    tagged = 0
+    for _, ctx in full_draft:
+        lines = fmt.messages(ctx)[-1]["content"].splitlines()
+        assert lines[1].startswith("Our colours: ") and lines[1].endswith(f"({len(ctx.pool)} cards).")
+        body = lines[2:]
+        assert sorted(ln.split(" (")[0] for ln in body) == sorted(c.name for c in ctx.pack)
+        gihs = [ratings.gih(next(c for c in ctx.pack if ln.startswith(c.name + " ("))) for ln in body]
+        known = [g for g in gihs if g is not None]
+        assert known == sorted(known, reverse=True)  # best first
+        assert all(g is None for g in gihs[len(known):])  # unrated cards last
+        for g, ln in zip(gihs, body):
+            assert (f"-- GIH {g:.1f}%" in ln) if g is not None else ("GIH" not in ln)
+        coloured = [c for c in ctx.pool if (c.color_identity or c.colors) and not c.is_basic_land]
+        ours = main_colors(pool_color_weights(ctx.pool)) if len(coloured) >= 2 else ()
+        for ln in body:
+            card = next(c for c in ctx.pack if ln.startswith(c.name + " ("))
+            cols = set(card.color_identity or card.colors)
+            want = "" if not ours or not cols or card.is_basic_land else (
+                " [ours]" if cols <= set(ours) else " [off]")
+            assert ln.endswith(want or "%") or (want == "" and not ln.endswith("]"))
+            tagged += bool(want)
+    assert tagged > 100  # the tags are there once the pool has colours
+
+
+def test_pack_order_option_keeps_the_pack_order_by_default(full_draft):
+    _, ctx = full_draft[0]
+    lines = _pack_lines(get_format("conversation:knowledge=name"), ctx)
+    assert lines == [c.name for c in ctx.pack]
+    with pytest.raises(UnknownPromptFormat, match="order='best'"):
+        get_format("conversation:order=best")
