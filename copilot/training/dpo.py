@@ -134,7 +134,7 @@ def _spin(ctx, adapter: Path, examples: list, on_step, log) -> TrainResult:
 
     from copilot.training.callbacks import RunProtocol
     from copilot.training.model_setup import autocast_ctx
-    from copilot.training.preference import self_play_pairs
+    from copilot.training.preference import sample_picks, self_play_pairs
 
     cfg = ctx.cfg
     resume_point(ctx, False, log)  # rounds restart from the SFT adapter (see the module docstring)
@@ -147,7 +147,7 @@ def _spin(ctx, adapter: Path, examples: list, on_step, log) -> TrainResult:
     _running(ctx, 0)
     trainer = protocol = None
     for r in range(cfg.spin_rounds):
-        pool = rng.sample(examples, min(cfg.spin_pool, len(examples)))
+        pool = sample_picks(examples, cfg.spin_pool, rng)
         pcfg = cfg.replace(precision=ctx.precision.precision)
         pairs, scored = self_play_pairs(model, ctx.encoder, pool, ctx.device, autocast_ctx(pcfg, ctx.device))
         log(f"SPIN round {r + 1}/{cfg.spin_rounds}: the model disagrees with the human on {len(pairs)} of "

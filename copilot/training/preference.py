@@ -8,6 +8,9 @@ A pair is TRL's conversational preference example: {"prompt": the pick's message
 - spin: the current model picks on training picks; where its top card differs from the human's, that card is the
   rejected side (SPIN, Chen et al. 2024, adapted to drafting: the model's own choice is the "synthetic" answer).
 
+A whole-draft (conversation) line holds many picks: each assistant turn is a pick of its own (prompt: the
+conversation up to it; candidates: its turn's pack), expanded with `validation.pick_examples` as validation does.
+
 `pair_margin` is the held-out check: the mean of log p(human pick) - log p(rejected card) through the one scorer.
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ import random
 from dataclasses import dataclass
 
 from copilot.picking.scoring import score_answers
+from copilot.training.validation import pick_examples
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,22 @@ def _pick_parts(example: dict) -> tuple[tuple, str, list[str]] | None:
     return prompt, answer, [c for c in cands if c != answer]
 
 
+def _picks(examples):
+    """Every pick of the dataset lines: a single-pick line itself, each assistant turn of a conversation."""
+    for ex in examples:
+        yield from pick_examples(ex)
+
+
+def sample_picks(examples, n: int, rng: random.Random) -> list[dict]:
+    """`n` picks drawn without replacement from all picks of the lines (SPIN's self-play pool)."""
+    picks = list(_picks(examples))
+    return rng.sample(picks, min(n, len(picks)))
+
+
 def random_pairs(examples, per_pick: int, seed: int) -> list[Pair]:
     rng = random.Random(seed)
     out = []
-    for ex in examples:
+    for ex in _picks(examples):
         parts = _pick_parts(ex)
         if parts is None:
             continue
@@ -60,7 +76,7 @@ def self_play_pairs(model, encoder, examples, device: str, autocast=None) -> tup
     model.eval()
     out, n = [], 0
     try:
-        for ex in examples:
+        for ex in _picks(examples):
             parts = _pick_parts(ex)
             if parts is None:
                 continue

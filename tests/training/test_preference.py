@@ -114,3 +114,27 @@ def test_dpo_on_smollm_raises_the_human_pick_margin_on_held_out_pairs(copilot_ho
           f"positive {before['positive']:.2f} -> {after['positive']:.2f}")
     assert after["margin"] >= before["margin"] + THRESHOLD
     assert after["positive"] > before["positive"]
+
+
+def test_pairs_and_self_play_pool_take_every_pick_of_a_conversation(shared_data, tmp_path):
+    """A per-pack conversation line holds 14 picks: each is a pick of its own (not only the line's last, whose pack
+    has one card left and would give no pair)."""
+    import random
+
+    from copilot.training.dataset import DatasetConfig, build_dataset, iter_examples
+    from copilot.training.preference import random_pairs, sample_picks
+
+    build_dataset(DatasetConfig(picks=shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz", out=tmp_path / "c",
+                                prompt_format="conversation", catalog="none", max_drafts=2, val_drafts=1,
+                                segment="pack"))
+    examples = list(iter_examples(tmp_path / "c", "train"))
+    assert len(examples) == 3
+    pairs = random_pairs(examples, 1, seed=3)
+    assert len(pairs) == 3 * 13  # picks 1-13 of each pack; pick 14 has nothing to reject
+    for p in pairs:
+        turn = p.messages[-1]["content"]
+        assert p.messages[-1]["role"] == "user" and p.chosen in turn and p.rejected in turn
+    assert {len(p.messages) for p in pairs} == {2 + 2 * k for k in range(13)}  # the conversation up to the pick
+    picks = sample_picks(examples, 20, random.Random(0))
+    assert len(picks) == 20 and all(x["messages"][-1]["role"] == "assistant" for x in picks)
+    assert len({len(x["messages"]) for x in picks}) > 3
