@@ -12,6 +12,8 @@ import json
 import sys
 from collections import Counter
 
+from copilot.commands.engine_options import per_engine
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -35,15 +37,9 @@ def register(subparsers) -> None:
 
 def engine_options(engine: str, model: str | None, opts: list[str]) -> dict[str, dict]:
     """{engine name: {key: value}} from --model and --opt ENGINE.KEY=VALUE. Raises ValueError on a bad --opt."""
-    out: dict[str, dict] = {}
+    out = per_engine(opts)
     if model:
-        out.setdefault(engine, {})["model"] = model
-    for item in opts:
-        key, sep, value = item.partition("=")
-        target, dot, field = key.partition(".")
-        if not sep or not dot or not target or not field:
-            raise ValueError(f"--opt {item!r}: expected ENGINE.KEY=VALUE, e.g. mlp.model=dsk-mlp.pt")
-        out.setdefault(target, {})[field] = value
+        out.setdefault(engine, {}).setdefault("model", model)
     return out
 
 

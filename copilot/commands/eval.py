@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from copilot.commands.engine_options import per_engine
 from copilot.progress import EventKind, ProgressWriter, add_flag
 
 
@@ -61,13 +62,7 @@ def _engine_options(args, name: str) -> dict:
         opts["ratings"] = str(args.ratings)
     if name == "random":
         opts["seed"] = args.seed
-    for item in args.opt:
-        key, sep, value = item.partition("=")
-        target, dot, field = key.partition(".")
-        if not sep or not dot:
-            raise ValueError(f"--opt {item!r}: expected ENGINE.KEY=VALUE")
-        if target == name:
-            opts[field] = value
+    opts.update(per_engine(args.opt).get(name, {}))
     return opts
 
 

@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+from copilot.commands.engine_options import key_values
 from copilot.draft.changes import DraftChanges, draft_changes
 
 
@@ -49,16 +50,6 @@ def register(subparsers) -> None:
                    help="poll the file instead of using file-system notifications (network drives, WSL)")
     p.add_argument("--interval", type=float, default=0.5, help="polling interval in seconds (default 0.5)")
     p.set_defaults(func=run)
-
-
-def _engine_options(pairs: list[str]) -> dict | str:
-    out: dict = {}
-    for pair in pairs:
-        if "=" not in pair:
-            return f"--engine-option {pair!r}: expected KEY=VALUE"
-        k, v = pair.split("=", 1)
-        out[k.strip()] = v
-    return out
 
 
 class Printer:
@@ -270,9 +261,10 @@ def _work(args, stop: threading.Event, outcome: dict) -> None:
 def _follow(args, stop: threading.Event) -> int:
     from copilot.arena import locate
 
-    options = _engine_options(args.engine_option)
-    if isinstance(options, str):
-        print(f"copilot live: {options}", file=sys.stderr)
+    try:
+        options = key_values(args.engine_option, "--engine-option")
+    except ValueError as exc:
+        print(f"copilot live: {exc}", file=sys.stderr)
         return 2
     settings = _settings()
     if not args.log:
