@@ -90,7 +90,7 @@ def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = Tr
 
     from copilot.training.callbacks import RunProtocol
     from copilot.training.data_stream import JsonlFile
-    from copilot.training.preference import random_pairs
+    from copilot.training.preference import pairs_for_steps, random_pairs
 
     run_dir = Path(run_dir)
     adapter = sft_adapter(cfg.from_run)
@@ -105,6 +105,7 @@ def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = Tr
     pairs = random_pairs(examples, cfg.pairs_per_pick, cfg.seed)
     if not pairs:
         raise DatasetError(f"{train_file.path}: no pick has the human's card among at least two candidates")
+    pairs = pairs_for_steps(pairs, cfg.max_steps * cfg.batch_size * cfg.grad_accum * ctx.world, cfg.seed)
     model = load_policy(cfg, ctx.base.path, adapter, ctx.device, ctx.precision.precision)
     write_run_info(ctx, "dpo", {"from_run": str(Path(cfg.from_run).resolve()), "pairs": len(pairs),
                                 "pairs_per_pick": cfg.pairs_per_pick, "beta": cfg.beta})

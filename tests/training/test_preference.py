@@ -138,3 +138,14 @@ def test_pairs_and_self_play_pool_take_every_pick_of_a_conversation(shared_data,
     picks = sample_picks(examples, 20, random.Random(0))
     assert len(picks) == 20 and all(x["messages"][-1]["role"] == "assistant" for x in picks)
     assert len({len(x["messages"]) for x in picks}) > 3
+
+
+def test_a_short_run_tokenizes_only_the_pairs_it_uses():
+    from copilot.training.preference import Pair, pairs_for_steps
+
+    pairs = [Pair(({"role": "user", "content": f"p{i}"},), "a", "b") for i in range(50)]
+    assert pairs_for_steps(pairs, 80, seed=1) is pairs
+    few = pairs_for_steps(pairs, 12, seed=1)
+    ids = [pairs.index(p) for p in few]
+    assert len(ids) == len(set(ids)) == 12
+    assert pairs_for_steps(pairs, 12, seed=1) == few and pairs_for_steps(pairs, 12, seed=2) != few
