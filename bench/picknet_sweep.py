@@ -123,11 +123,14 @@ def main() -> int:
     if any(over.get("signals") or over.get("style") for _, over in [parse_variant(v) for v in args.variant]):
         from copilot.picking.draft_signals import draft_histories
 
+        if args.extra_dataset:
+            raise SystemExit("signals/style variants need the draft ids of every training pick: no --extra-dataset")
+
         def feats(name):
             i = vocab.id(name)
             return table[i] if i > 1 else val_extra.get(name)
         t1 = time.perf_counter()
-        train_dec = draft_histories(train_dec, blob["train_drafts"], feats)  # (--extra-dataset: not supported)
+        train_dec = draft_histories(train_dec, blob["train_drafts"], feats)
         val_dec = draft_histories(val_dec, blob["val_drafts"], feats)
         print(f"draft histories in {time.perf_counter() - t1:.1f} s", flush=True)
     tr = encode(train_dec, vocab)

@@ -10,7 +10,12 @@ Position: pack one-hot (3), pick one-hot (15), pool size / 45. Trained with soft
 `<unk>` while keeping the card's features, so a card the model never saw is scored from what it is. An ensemble
 averages the members' log-probabilities. Two options measured on DSK without gain (off by default, kept for the
 comparison in bench/picknet_sweep.py): `attention` (each candidate attends over the pool's card vectors) and
-`pack_context` (the mean of the pack's card vectors as an input).
+`pack_context` (the mean of the pack's card vectors as an input). Also measured without gain, off by default:
+`signals` (what the drafter passed this round and earlier, and at a wheel what the other seats took, pooled as
+features, colour-quality sums and learned vectors: copilot.picking.draft_signals; the engine rebuilds them from the
+context's history), `style` (how the drafter picked so far: follows the rating, takes rares, stays in colours; and
+the pool's colour strength), `interact` (candidate rating and colour fit times the pick's place in the pack) and
+`ema` (an exponential moving average of the weights).
 
 The file (torch.save of plain tensors and Python types; loads with weights_only=True) holds the members' weights,
 the vocabulary, the card-feature table, the config, the dataset summary and the validation figures; a JSON
