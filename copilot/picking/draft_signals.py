@@ -54,19 +54,19 @@ def _rarity(row: Sequence[float]) -> int:
     return max((i for i, j in enumerate(_RARITY) if row[j] > 0), default=0)
 
 
-def drafter_style(history: Sequence[Past], pack_number: int, pick_number: int, features_of: Features) -> tuple:
-    """N_STYLE numbers from the draft's earlier decisions, each a mean shrunk toward a prior (`STYLE_NAMES`):
-    rating of the pick minus the pack's best, took the best-rated card, rarity of the pick minus the pack's rarest
-    (0-3 scale), took a rare/mythic when the pack had one, the pick shares a colour with the two main colours of
-    the picks before it (from the draft's sixth pick), and the number of decisions seen / 42."""
-    sums, counts = [0.0] * 5, [0.0] * 5
-    colours = [0.0] * 5
-    for p, k, pack, picked in sorted(h for h in history if (h[0], h[1]) < (pack_number, pick_number)):
+class _StyleSums:
+    """The running evidence of drafter_style, one decision at a time in pick order."""
+
+    def __init__(self):
+        self.sums, self.counts, self.colours, self.n = [0.0] * 5, [0.0] * 5, [0.0] * 5, 0
+
+    def add(self, pack: Sequence[str], picked: Sequence[str], features_of: Features) -> None:
+        self.n += 1
         rows = {n: features_of(n) for n in pack}
-        mine = [rows.get(n) for n in picked[:1]]
-        if not rows or mine[0] is None or any(r is None for r in rows.values()):
-            continue
-        took = mine[0]
+        took = rows.get(picked[0]) if picked else None
+        if took is None or any(r is None for r in rows.values()):
+            return
+        sums, counts = self.sums, self.counts
         if took[_HAS_Z] and all(r[_HAS_Z] for r in rows.values()):
             best = max(r[_Z] for r in rows.values())
             for i, v in ((0, max(-4.0, took[_Z] - best)), (1, float(took[_Z] >= best - 1e-9))):
@@ -79,13 +79,26 @@ def drafter_style(history: Sequence[Past], pack_number: int, pick_number: int, f
             sums[3] += float(_rarity(took) >= 2)
             counts[3] += 1
         card_colours = took[COLOUR_SLICE]
-        if sum(colours) >= 5 and any(card_colours):
-            main = sorted(range(5), key=lambda c: -colours[c])[:2]
+        if sum(self.colours) >= 5 and any(card_colours):
+            main = sorted(range(5), key=lambda c: -self.colours[c])[:2]
             sums[4] += float(any(card_colours[c] for c in main))
             counts[4] += 1
-        colours = [a + b for a, b in zip(colours, card_colours)]
-    n_seen = sum(1 for h in history if (h[0], h[1]) < (pack_number, pick_number))
-    return tuple((s + m * _PRIOR_N) / (c + _PRIOR_N) for s, c, m in zip(sums, counts, _PRIOR)) + (n_seen / 42.0,)
+        self.colours = [a + b for a, b in zip(self.colours, card_colours)]
+
+    def value(self) -> tuple[float, ...]:
+        shrunk = ((s + m * _PRIOR_N) / (c + _PRIOR_N) for s, c, m in zip(self.sums, self.counts, _PRIOR))
+        return tuple(shrunk) + (self.n / 42.0,)
+
+
+def drafter_style(history: Sequence[Past], pack_number: int, pick_number: int, features_of: Features) -> tuple:
+    """N_STYLE numbers from the draft's earlier decisions, each a mean shrunk toward a prior (`STYLE_NAMES`):
+    rating of the pick minus the pack's best, took the best-rated card, rarity of the pick minus the pack's rarest
+    (0-3 scale), took a rare/mythic when the pack had one, the pick shares a colour with the two main colours of
+    the picks before it (from the draft's sixth pick), and the number of decisions seen / 42."""
+    acc = _StyleSums()
+    for _p, _k, pack, picked in sorted(h for h in history if (h[0], h[1]) < (pack_number, pick_number)):
+        acc.add(pack, picked, features_of)
+    return acc.value()
 
 
 def _passed(pack: Sequence[str], picked: Sequence[str]) -> list[str]:
@@ -128,8 +141,17 @@ def draft_histories(decisions: Sequence[tuple], drafts: Sequence[str],
     by_draft: dict[str, list[Past]] = {}
     for (cands, _pool, p, k, picked, *_), draft in zip(decisions, drafts):
         by_draft.setdefault(draft, []).append((p, k, tuple(cands), (picked,)))
+    styles: dict[tuple[str, int, int], tuple] = {}  # the style before each decision, one pass per draft
+    if features_of is not None:
+        for draft, past in by_draft.items():
+            acc = _StyleSums()
+            for p, k, pack, picked in sorted(past):
+                styles[(draft, p, k)] = acc.value()
+                acc.add(pack, picked, features_of)
     out = []
     for dec, draft in zip(decisions, drafts):
         cands, pool, p, k, picked = dec[:5]
-        out.append((cands, pool, p, k, picked, seen_cards(by_draft[draft], p, k, cands, features_of)))
+        seen = seen_cards(by_draft[draft], p, k, cands)
+        out.append((cands, pool, p, k, picked,
+                    SeenCards(seen.round, seen.earlier, seen.taken, styles.get((draft, p, k)))))
     return out
