@@ -48,6 +48,29 @@ def buckets(logp, batch) -> dict:
     return out
 
 
+def cluster_se(logp, target, drafts) -> tuple[float, float]:
+    """Standard errors of top-1 and top-3 with the draft as the cluster (picks of one draft are not independent)."""
+    import torch
+
+    valid = (target >= 0).tolist()
+    top3 = logp.topk(3, dim=1).indices
+    hit1 = (top3[:, 0] == target).tolist()
+    hit3 = (top3 == target.unsqueeze(1)).any(1).tolist()
+    out = []
+    for hits in (hit1, hit3):
+        per: dict[str, list[float]] = {}
+        for h, ok, d in zip(hits, valid, drafts):
+            if ok:
+                per.setdefault(d, []).append(float(h))
+        n = torch.tensor([len(v) for v in per.values()], dtype=torch.float64)
+        s = torch.tensor([sum(v) for v in per.values()], dtype=torch.float64)
+        mean = s.sum() / n.sum()
+        k = len(per)  # ratio-estimator cluster SE
+        var = ((s - mean * n) ** 2).sum() / (k - 1) * k / n.sum() ** 2 if k > 1 else torch.tensor(0.0)
+        out.append(float(var.sqrt()))
+    return out[0], out[1]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", required=True)
@@ -97,8 +120,22 @@ def main() -> int:
         train_dec = list(train_dec) + extra_dec
         print(f"+ {len(extra_dec):,} training decisions and {len(added)} cards from {args.extra_dataset}", flush=True)
     ftable = torch.tensor(table, dtype=torch.float32)
+    if any(over.get("signals") or over.get("style") for _, over in [parse_variant(v) for v in args.variant]):
+        from copilot.picking.draft_signals import draft_histories
+
+        if args.extra_dataset:
+            raise SystemExit("signals/style variants need the draft ids of every training pick: no --extra-dataset")
+
+        def feats(name):
+            i = vocab.id(name)
+            return table[i] if i > 1 else val_extra.get(name)
+        t1 = time.perf_counter()
+        train_dec = draft_histories(train_dec, blob["train_drafts"], feats)
+        val_dec = draft_histories(val_dec, blob["val_drafts"], feats)
+        print(f"draft histories in {time.perf_counter() - t1:.1f} s", flush=True)
     tr = encode(train_dec, vocab)
     va = encode(val_dec, vocab, val_extra.get)
+    val_drafts = blob["val_drafts"]
     variants = [parse_variant(v) for v in (args.variant or ["default:"])]
     rows = []
     for name, over in variants:
@@ -107,6 +144,7 @@ def main() -> int:
                   log=lambda r: print("   ", r, flush=True) if r.get("event") in ("epoch", "member") else None)
         logp = PickNet(res.net.members, ftable, cfg).logprobs(va)
         acc = topk_accuracy(logp, va.target)
+        acc["se_top1"], acc["se_top3"] = cluster_se(logp, va.target, val_drafts)
         rows.append((name, acc, buckets(logp, va), res.seconds, asdict(cfg)))
         print(rows[-1][:4], flush=True)
         if args.runs_dir:
@@ -117,10 +155,11 @@ def main() -> int:
                 {"dataset": str(args.dataset), "variant": name, "config": asdict(cfg), "val": acc,
                  "by_pick": rows[-1][2], "train_seconds": round(res.seconds, 1), "history": res.history,
                  "ratings": not args.no_ratings, "command": " ".join(sys.argv)}, indent=1))
-    print(f"\n{'variant':<18} {'top1':>6} {'top3':>6} {'p1-3':>6} {'p4-8':>6} {'p9+':>6} {'train s':>8}")
+    print(f"\n{'variant':<18} {'top1':>6} {'se':>5} {'top3':>6} {'se':>5} {'p1-3':>6} {'p4-8':>6} {'p9+':>6} "
+          f"{'train s':>8}")
     for name, acc, b, secs, _ in rows:
-        print(f"{name:<18} {acc['top1']:>6.1%} {acc['top3']:>6.1%} {b['1-3']:>6.1%} {b['4-8']:>6.1%} "
-              f"{b['9+']:>6.1%} {secs:>8.1f}")
+        print(f"{name:<18} {acc['top1']:>6.1%} {acc['se_top1']:>5.1%} {acc['top3']:>6.1%} {acc['se_top3']:>5.1%} "
+              f"{b['1-3']:>6.1%} {b['4-8']:>6.1%} {b['9+']:>6.1%} {secs:>8.1f}")
     return 0
 
 

@@ -59,6 +59,7 @@ class PickNetEngine(MLPEngine):
         self.path = Path(model) if model is not None else None
         self.store_root = Path(store_root) if store_root else None
         self._by_set: dict[str | None, tuple[int, PickNetEngine | None]] = {}
+        self._rows: tuple | None = None  # (loaded model, its feature table as lists) for draft signals
 
     @classmethod
     def from_options(cls, options: dict | None = None) -> "PickNetEngine":
@@ -153,6 +154,8 @@ class PickNetEngine(MLPEngine):
         cards = {c.name: c for ctx in ctxs for c in ctx.pack + ctx.pool}
         decisions = [([c.name for c in ctx.pack], [c.name for c in ctx.pool], ctx.pack_number, ctx.pick_number,
                       None) for ctx in ctxs]
+        if lm.net.cfg.signals or lm.net.cfg.style:
+            decisions = [d + (self._seen(lm, ctx),) for d, ctx in zip(decisions, ctxs)]
         batch = encode(decisions, lm.vocab, lambda n: card_features(cards.get(n)))
         logp = lm.net.logprobs(batch, threads=self.threads)
         probs = logp.exp().tolist()
@@ -174,6 +177,25 @@ class PickNetEngine(MLPEngine):
         for rec in out:
             rec.latency_ms = elapsed
         return out
+
+
+    def _seen(self, lm, ctx: PickContext):
+        """What the drafter passed and others took before this pick, and the drafter's style (draft_signals),
+        from the context's history (empty history: nothing seen, the prior style)."""
+        from copilot.picking.draft_signals import seen_cards
+        from copilot.picking.mlp_model import PAD, UNK
+
+        if self._rows is None or self._rows[0] is not lm:
+            self._rows = (lm, lm.net.ftable.tolist())
+        rows = self._rows[1]
+        cards = {c.name: c for h in ctx.history for c in h.pack}
+
+        def features_of(name: str) -> list[float]:
+            i = lm.vocab.id(name)
+            return rows[i] if i not in (UNK, PAD) else card_features(cards.get(name))
+        history = [(h.pack_number, h.pick_number, tuple(c.name for c in h.pack), tuple(c.name for c in h.picked))
+                   for h in ctx.history]
+        return seen_cards(history, ctx.pack_number, ctx.pick_number, [c.name for c in ctx.pack], features_of)
 
 
 class LearnedMLPEngine(PickNetEngine):

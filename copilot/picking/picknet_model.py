@@ -10,7 +10,12 @@ Position: pack one-hot (3), pick one-hot (15), pool size / 45. Trained with soft
 `<unk>` while keeping the card's features, so a card the model never saw is scored from what it is. An ensemble
 averages the members' log-probabilities. Two options measured on DSK without gain (off by default, kept for the
 comparison in bench/picknet_sweep.py): `attention` (each candidate attends over the pool's card vectors) and
-`pack_context` (the mean of the pack's card vectors as an input).
+`pack_context` (the mean of the pack's card vectors as an input). Also measured without gain, off by default:
+`signals` (what the drafter passed this round and earlier, and at a wheel what the other seats took, pooled as
+features, colour-quality sums and learned vectors: copilot.picking.draft_signals; the engine rebuilds them from the
+context's history), `style` (how the drafter picked so far: follows the rating, takes rares, stays in colours; and
+the pool's colour strength), `interact` (candidate rating and colour fit times the pick's place in the pack) and
+`ema` (an exponential moving average of the weights).
 
 The file (torch.save of plain tensors and Python types; loads with weights_only=True) holds the members' weights,
 the vocabulary, the card-feature table, the config, the dataset summary and the validation figures; a JSON
@@ -23,12 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from copilot.picking.card_features import COLOUR_SLICE, N_CARD_FEATURES
+from copilot.picking.card_features import COLOUR_SLICE, FEATURE_NAMES, N_CARD_FEATURES
+from copilot.picking.draft_signals import N_STYLE
 from copilot.picking.mlp_model import MAX_PACK, MAX_POOL, PAD, UNK, Vocab, distinct
 
 MODEL_KIND = "magic-copilot.picknet-pick-model"
 MODEL_VERSION = 1
 N_POSITION = 3 + 15 + 1
+GIH_Z = FEATURE_NAMES.index("gih_z")
 
 Decision = tuple  # (candidates, pool, pack_number, pick_number, picked or None)
 
@@ -41,6 +48,9 @@ class PickNetConfig:
     attention: bool = False  # measured on DSK: no gain over the pooled pool vector (bench/picknet_sweep.py)
     pack_context: bool = False
     features: bool = True
+    signals: bool = False  # pool what the drafter passed and, at a wheel, what others took (draft_signals.py)
+    style: bool = False  # how this drafter picked so far (draft_signals.drafter_style), the pool's colour strength
+    interact: bool = False  # candidate x position inputs: rating, colour fit with the pool and with the signals
     dropout: float = 0.1
     epochs: int = 6
     batch_size: int = 256
@@ -49,6 +59,7 @@ class PickNetConfig:
     card_dropout: float = 0.05
     label_smoothing: float = 0.1
     ensemble: int = 1
+    ema: float = 0.0  # > 0: keep an exponential moving average of the weights (decay per step) and use it
     seed: int = 0
     threads: int = 1
 
@@ -66,10 +77,13 @@ class Batch:
     target: object  # LongTensor [N] (-1 when unknown)
     extra: list[list[float]] = field(default_factory=list)  # feature rows appended after the model's table
     names: list[list[str]] = field(default_factory=list)
+    seen: object = None  # uint8 [N, 3, vocab + extra]: counts of the passed (round, earlier) and taken cards
+    style: object = None  # FloatTensor [N, N_STYLE] (draft_signals.drafter_style; zeros where unknown)
 
     def select(self, idx) -> "Batch":
         return Batch(self.cands[idx], self.pool[idx], self.cf[idx], self.pf[idx], self.pos[idx], self.target[idx],
-                     self.extra)
+                     self.extra, seen=None if self.seen is None else self.seen[idx],
+                     style=None if self.style is None else self.style[idx])
 
 
 def position(pack_number: int, pick_number: int, pool_size: int) -> list[float]:
@@ -83,8 +97,9 @@ def position(pack_number: int, pick_number: int, pool_size: int) -> list[float]:
 
 def encode(decisions: Sequence[Decision], vocab: Vocab,
            features_of: Callable[[str], list[float] | None] | None = None) -> Batch:
-    """decisions: (candidates, pool, pack_number, pick_number, picked or None). `features_of(name)` gives the
-    features of a card outside the vocabulary (else it gets the `<unk>` row)."""
+    """decisions: (candidates, pool, pack_number, pick_number, picked or None[, SeenCards]). `features_of(name)`
+    gives the features of a card outside the vocabulary (else it gets the `<unk>` row). When the decisions carry
+    SeenCards (copilot.picking.draft_signals), the batch counts them by feature row (`Batch.seen`)."""
     import torch
 
     n_vocab = len(vocab)
@@ -110,7 +125,15 @@ def encode(decisions: Sequence[Decision], vocab: Vocab,
 
     cands_l, cf_l, pool_l, pf_l, pos_l, target_l, names_out = [], [], [], [], [], [], []
     pad_c, pad_p = [PAD] * MAX_PACK, [PAD] * MAX_POOL
-    for cand_names, pool_names, pack_no, pick_no, picked in decisions:
+    seen_at: list[tuple[int, int, int]] = []  # (decision, group, feature row) per seen card
+    style_l: list[Sequence[float]] = []
+    with_seen = any(len(d) > 5 for d in decisions)
+    for row_no, (cand_names, pool_names, pack_no, pick_no, picked, *more) in enumerate(decisions):
+        if more and more[0] is not None:
+            for g, names in enumerate(more[0].groups()):
+                seen_at.extend((row_no, g, f) for f in ids(names)[1])
+        style_l.append(more[0].style if more and more[0] is not None and more[0].style is not None
+                       else [0.0] * N_STYLE)
         uniq = distinct(cand_names)[:MAX_PACK]
         names_out.append(uniq)
         ci, cf = ids(uniq)
@@ -127,9 +150,17 @@ def encode(decisions: Sequence[Decision], vocab: Vocab,
     def t(rows, width):
         return torch.tensor(rows, dtype=torch.long).reshape(n, width)
 
+    seen = None
+    if with_seen:
+        seen = torch.zeros((n, 3, n_vocab + len(extra)), dtype=torch.uint8)
+        if seen_at:
+            idx = torch.tensor(seen_at, dtype=torch.long)
+            seen.index_put_((idx[:, 0], idx[:, 1], idx[:, 2]), torch.ones(len(seen_at), dtype=torch.uint8),
+                            accumulate=True)
     return Batch(t(cands_l, MAX_PACK), t(pool_l, MAX_POOL), t(cf_l, MAX_PACK), t(pf_l, MAX_POOL),
                  torch.tensor(pos_l, dtype=torch.float32).reshape(n, N_POSITION),
-                 torch.tensor(target_l, dtype=torch.long).reshape(n), extra, names_out)
+                 torch.tensor(target_l, dtype=torch.long).reshape(n), extra, names_out, seen,
+                 torch.tensor(style_l, dtype=torch.float32).reshape(n, N_STYLE) if with_seen else None)
 
 
 def build_member(vocab_size: int, cfg: PickNetConfig):
@@ -147,7 +178,13 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
             if cfg.features:
                 self.fc = nn.Linear(N_CARD_FEATURES, d, bias=False)
                 self.fp = nn.Linear(N_CARD_FEATURES, d, bias=False)
-            self.pool_mlp = nn.Sequential(nn.Linear(2 * d + 5 + N_POSITION, cfg.pool_hidden), nn.ReLU(),
+            n_sig = 3 * (N_CARD_FEATURES + 5 + d + 1) if cfg.signals else 0
+            if cfg.signals:
+                self.seen = nn.Embedding(vocab_size, d, padding_idx=PAD)
+                self.fs = nn.Linear(N_CARD_FEATURES, d, bias=False)
+                nn.init.normal_(self.seen.weight, std=0.1)
+            n_sig += N_STYLE + 5 if cfg.style else 0
+            self.pool_mlp = nn.Sequential(nn.Linear(2 * d + 5 + N_POSITION + n_sig, cfg.pool_hidden), nn.ReLU(),
                                           nn.Linear(cfg.pool_hidden, d))
             if cfg.attention:
                 self.q = nn.Linear(d, d, bias=False)
@@ -155,7 +192,8 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
                 self.v = nn.Linear(d, d, bias=False)
                 self.null_k = nn.Parameter(torch.zeros(d))
                 self.null_v = nn.Parameter(torch.zeros(d))
-            width = 3 * d + N_POSITION + (d if cfg.attention else 0) + (d if cfg.pack_context else 0)
+            width = (3 * d + N_POSITION + (d if cfg.attention else 0) + (d if cfg.pack_context else 0)
+                     + (N_INTERACT if cfg.interact else 0))
             self.score = nn.Sequential(nn.Linear(width, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
                                        nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
                                        nn.Linear(cfg.hidden, 1))
@@ -177,7 +215,16 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
             q = q * pm
             n_pool = pm.sum(1)
             colours = pfeat[..., COLOUR_SLICE].sum(1) / n_pool.clamp(min=1.0)
-            h = self.pool_mlp(torch.cat([q.sum(1) / n_pool.clamp(min=1.0), q.sum(1) / 20.0, colours, b.pos], -1))
+            pool_in = [q.sum(1) / n_pool.clamp(min=1.0), q.sum(1) / 20.0, colours, b.pos]
+            open_colours = None
+            if cfg.signals:
+                sig, open_colours = self.signals(b, ftab)
+                pool_in.append(sig)
+            if cfg.style:
+                pool_in.append(b.style if b.style is not None else torch.zeros((b.cands.shape[0], N_STYLE)))
+                strength = pfeat[..., COLOUR_SLICE] * pfeat[..., GIH_Z].clamp(min=0.0).unsqueeze(-1)
+                pool_in.append(strength.sum(1) / 10.0)  # how good the pool is in each colour, not only how big
+            h = self.pool_mlp(torch.cat(pool_in, -1))
             parts = [c, h.unsqueeze(1).expand_as(c), c * h.unsqueeze(1)]
             if cfg.attention:
                 keys = torch.cat([self.null_k.expand(q.shape[0], 1, d), self.k(q)], 1)
@@ -190,6 +237,8 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
                 cm = mask.unsqueeze(-1).float()
                 m = (c * cm).sum(1) / cm.sum(1).clamp(min=1.0)
                 parts.append(m.unsqueeze(1).expand_as(c))
+            if cfg.interact:
+                parts.append(interactions(ftab[b.cf], colours, open_colours, b.pos))
             parts.append(b.pos.unsqueeze(1).expand(-1, c.shape[1], -1))
             x = torch.cat(parts, -1)[mask]  # only real candidates (about half the slots are padding)
             scores = self.score(x).squeeze(-1) + self.bias(b.cands[mask]).squeeze(-1)
@@ -197,7 +246,40 @@ def build_member(vocab_size: int, cfg: PickNetConfig):
             logits[mask] = scores
             return logits
 
+        def signals(self, b: Batch, ftab):
+            """The pooled seen groups [N, 3 * (features + 5 + d + 1)] and the round's open colours [N, 5]."""
+            n_rows = ftab.shape[0]
+            if b.seen is None:
+                counts = torch.zeros((b.cands.shape[0], 3, n_rows))
+            else:
+                counts = b.seen.float()
+            n = counts.sum(-1, keepdim=True)
+            share = counts / n.clamp(min=1.0)
+            ids = torch.arange(n_rows).clamp(max=vocab_size)  # rows past the vocabulary: `<unk>`'s embedding
+            ids[ids >= vocab_size] = UNK
+            quality = ftab[:, COLOUR_SLICE] * ftab[:, GIH_Z].clamp(min=0.0).unsqueeze(-1)
+            emb = self.seen(ids) + self.fs(ftab)
+            mean_feat, mean_quality = share @ ftab, share @ quality
+            pooled = torch.cat([mean_feat, mean_quality, share @ emb, n / 50.0], -1)
+            return pooled.flatten(1), mean_quality[:, 0]
+
     return Member()
+
+
+N_INTERACT = 6
+
+
+def interactions(cand_feat, pool_colours, open_colours, pos):
+    """Per candidate [N, K, 6]: rating, colour fit with the pool, colour fit with the open colours of the round, each
+    alone and times the pick's place in its pack (early picks follow power, late ones colour)."""
+    import torch
+
+    pick = (pos[:, 3:18] * torch.arange(1, 16, dtype=pos.dtype)).sum(-1, keepdim=True) / 15.0  # [N, 1]
+    z = cand_feat[..., GIH_Z]
+    cc = cand_feat[..., COLOUR_SLICE]
+    fit = (cc * pool_colours.unsqueeze(1)).sum(-1)
+    opened = (cc * open_colours.unsqueeze(1)).sum(-1) if open_colours is not None else torch.zeros_like(fit)
+    return torch.stack([z, z * pick, fit, fit * pick, opened, opened * pick], -1)
 
 
 class PickNet:

@@ -144,6 +144,8 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch,
                                                     pct_start=0.15)
+        ema = torch.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema)) if cfg.ema > 0 else None
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
             model.train()
@@ -160,6 +162,8 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
                 loss.backward()
                 opt.step()
                 sched.step()
+                if ema is not None:
+                    ema.update_parameters(model)
                 total += float(loss.detach()) * b.cands.shape[0]
                 done_steps += 1
                 if log is not None and time.perf_counter() - last_report >= 1.0:
@@ -169,13 +173,15 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
             row = {"event": "epoch", "member": k + 1, "epoch": epoch, "train_loss": round(total / n, 4),
                    "seconds": round(time.perf_counter() - t0, 2), "fraction": round(done_steps / total_steps, 4)}
             if val_b is not None and val_b.cands.shape[0]:
-                single = PickNet([model], ftable, cfg).logprobs(val_b)
+                single = PickNet([ema.module if ema is not None else model], ftable, cfg).logprobs(val_b)
                 row.update({f"val_{k2}": (round(v, 4) if isinstance(v, float) else v)
                             for k2, v in topk_accuracy(single, val_b.target).items()})
                 row["val_loss"] = round(nll(single, val_b.target), 4)
             history.append(row)
             if log is not None:
                 log(row)
+        if ema is not None:
+            model = ema.module
         model.eval()
         members.append(model)
         if log is not None and cfg.ensemble > 1 and val_b is not None and val_b.cands.shape[0]:
@@ -208,14 +214,22 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: PickNetConfig
     manifest = load_manifest(dataset)
     if log is not None:
         log({"event": "start", "stage": "reading the dataset", "dataset": str(dataset)})
-    train_dec, _ = read_split(dataset, "train")
-    val_dec, _ = read_split(dataset, "val")
+    train_dec, train_drafts = read_split(dataset, "train")
+    val_dec, val_drafts = read_split(dataset, "val")
     if not train_dec:
         raise ValueError(f"{dataset}: the train split is empty")
     vocab = Vocab.from_names(n for c, p, *_ in train_dec for n in list(c) + list(p))
     describe = CardDescriber.for_sets(manifest.get("set_codes") or [], use_ratings=use_ratings and cfg.features)
     table = describe.table(vocab)
     ftable = torch.tensor(table, dtype=torch.float32)
+    if cfg.signals or cfg.style:  # each decision gets what the drafter passed / took before it in the draft
+        from copilot.picking.draft_signals import draft_histories
+
+        def features_of(name: str) -> list[float]:
+            i = vocab.id(name)
+            return table[i] if i not in (UNK, PAD) else describe(name)
+        train_dec = draft_histories(train_dec, train_drafts, features_of)
+        val_dec = draft_histories(val_dec, val_drafts, features_of)
     tr = encode(train_dec, vocab)
     va = encode(val_dec, vocab, describe if cfg.features else None)
     if log is not None:
