@@ -162,6 +162,10 @@ def _main(args) -> int:
             if not args.dataset:
                 print("error: --dataset DIR is required (make one with `copilot dataset build`)", file=sys.stderr)
                 return 2
+            if args.from_run and "finetune" not in overrides:  # DPO/SPIN train the way the SFT run did
+                from copilot.training.run_folder import run_finetune
+
+                overrides["finetune"] = run_finetune(Path(overrides["from_run"]))
             cfg = config_from_preset(preset, **overrides)
             run = Path(args.out).expanduser().resolve() if args.out else _default_run_dir(preset)
     except (ConfigError, KeyError, ValueError) as exc:
@@ -176,6 +180,12 @@ def _main(args) -> int:
               f"(SmolLM2-135M) on this machine.", file=sys.stderr)
         return 2
     print(device_message(cfg, spec, gpus[0] if gpus else None))
+    from copilot.training.presets import check_memory
+
+    too_big = check_memory(cfg, spec, gpus[0] if gpus and cfg.device != "cpu" else None)
+    if too_big:
+        print(f"error: {too_big}", file=sys.stderr)
+        return 2
     n_gpus = len(gpus) if cfg.device != "cpu" else 0
     if n_gpus > 1:
         print(f"{n_gpus} GPUs: launching through `accelerate launch` (multi-GPU data parallel)")

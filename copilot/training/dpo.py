@@ -18,29 +18,44 @@ from pathlib import Path
 from typing import Callable
 
 from copilot.fileio import utc_now
-from copilot.training.config import TrainConfig
+from copilot.training.config import ConfigError, TrainConfig
 from copilot.training.dataset import DatasetError
-from copilot.training.run_folder import ADAPTER_DIR, read_status, write_status
+from copilot.training.run_folder import read_status, result_dir_name, run_finetune, write_status
 from copilot.training.run_state import RunState
 from copilot.training.trainer import (TrainResult, finish, prepare_run, resume_point, use_project_schedule,
                                       validation_fn, write_run_info)
 
 
-def sft_adapter(from_run: str) -> Path:
+def sft_adapter(from_run: str, finetune: str = "lora") -> Path:
+    """The finished SFT run's result: adapter/ (LoRA) or model/ (full fine-tuning), matching `finetune`."""
     run = Path(from_run).expanduser()
-    adapter = run / ADAPTER_DIR
-    if not (adapter / "adapter_config.json").is_file():
+    sft_finetune = run_finetune(run)
+    if sft_finetune != finetune:
+        raise ConfigError(f"--from {run} is a finetune={sft_finetune} run but this run is finetune={finetune}; "
+                          f"preference training continues the SFT run's way (set finetune={sft_finetune})")
+    result = run / result_dir_name(finetune)
+    if not (result / "manifest.json").is_file():
         st = read_status(run).get("state", "no status")
-        raise DatasetError(f"--from {run}: no finished SFT adapter there ({adapter} missing; state: {st}); "
-                           f"finish the SFT run first (`copilot train --resume {run}`)")
-    return adapter
+        raise DatasetError(f"--from {run}: no finished SFT {'model' if finetune == 'full' else 'adapter'} there "
+                           f"({result} missing; state: {st}); finish the SFT run first "
+                           f"(`copilot train --resume {run}`)")
+    return result
 
 
 def load_policy(cfg: TrainConfig, base_path: Path, adapter: Path, device: str, precision: str):
+    """The policy: the base with the SFT adapter loaded trainable, or (finetune=full) the SFT run's whole model
+    in fp32 with every weight trainable."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
+    if cfg.finetune == "full":
+        model = AutoModelForCausalLM.from_pretrained(str(adapter), dtype=torch.float32)
+        if cfg.gradient_checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            model.config.use_cache = False
+        model.requires_grad_(True)
+        return model.to(device) if device == "cuda" else model
     dtype = torch.float32 if device == "cpu" or precision == "fp32" else (
         torch.bfloat16 if precision == "bf16" else torch.float16)
     kwargs = {"dtype": dtype}
@@ -69,6 +84,18 @@ def _pairs_dataset(pairs):
     return Dataset.from_list(rows)
 
 
+def frozen_reference(model):
+    """Full fine-tuning's DPO reference: a frozen copy of the policy as it is now (TRL's `ref_model`); None for a
+    LoRA policy, where TRL copies the adapter as a frozen "ref" adapter on the same base."""
+    import copy
+
+    if hasattr(model, "peft_config"):
+        return None
+    ref = copy.deepcopy(model).eval()
+    ref.requires_grad_(False)
+    return ref
+
+
 def _dpo_trainer(ctx, model, pairs, max_steps: int, protocol):
     from trl import DPOConfig, DPOTrainer
 
@@ -78,7 +105,7 @@ def _dpo_trainer(ctx, model, pairs, max_steps: int, protocol):
     args = DPOConfig(**trainer_kwargs(cfg, ctx.run_dir, ctx.device, ctx.precision.precision, max_steps=max_steps,
                                       world=ctx.world),
                      beta=cfg.beta, max_length=cfg.max_seq_len, dataset_num_proc=None)
-    trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=_pairs_dataset(pairs),
+    trainer = DPOTrainer(model=model, ref_model=frozen_reference(model), args=args, train_dataset=_pairs_dataset(pairs),
                          processing_class=ctx.tok, callbacks=[protocol])
     use_project_schedule(trainer, cfg.replace(max_steps=max_steps))
     return trainer
@@ -93,7 +120,7 @@ def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = Tr
     from copilot.training.preference import pairs_for_steps, random_pairs
 
     run_dir = Path(run_dir)
-    adapter = sft_adapter(cfg.from_run)
+    adapter = sft_adapter(cfg.from_run, cfg.finetune)
     ctx = prepare_run(cfg, run_dir, base, log)
     torch.manual_seed(cfg.seed)
     train_file = JsonlFile(ctx.dataset_dir / "train.jsonl")
@@ -168,7 +195,8 @@ def _spin(ctx, adapter: Path, examples: list, on_step, log) -> TrainResult:
         finally:
             protocol.close()
         rounds[-1]["eval"] = protocol.final_eval
-        model.set_adapter("default")
+        if hasattr(model, "peft_config"):
+            model.set_adapter("default")
         if protocol.stopped:
             break
         if ctx.is_main:

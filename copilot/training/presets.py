@@ -116,6 +116,11 @@ def estimate_peak_memory(spec: BaseModelSpec, cfg: TrainConfig, *, on_gpu: bool 
     n_lora = lora_param_count(spec, cfg.lora_r, cfg.target_modules)
     opt_bytes = 2 if cfg.optimizer in ("adamw_8bit", "paged_adamw_8bit") else 8
     lora = n_lora * (4 + 4 + opt_bytes)  # fp32 weights + grads + two moments
+    full = 0
+    if cfg.finetune == "full":  # every weight: fp32 master weights, fp32 grads, AdamW's two moments
+        n_lora, lora = 0, 0
+        weights = (body + emb_params) * 4
+        full = (body + emb_params) * (4 + opt_bytes)
     b, s, h, L = cfg.batch_size, cfg.max_seq_len, spec.hidden_size, spec.n_layers
     act_w = 2 if cfg.precision != "fp32" else 4
     per_layer_full = b * s * h * 34 * act_w / 2 + b * s * spec.intermediate_size * 3 * act_w  # SDPA, no s^2 term
@@ -125,15 +130,44 @@ def estimate_peak_memory(spec: BaseModelSpec, cfg: TrainConfig, *, on_gpu: bool 
         activations = L * per_layer_full
     logits = b * s * spec.vocab_size * 4 * 2  # fp32 logits + their gradient
     overhead = 0.8 * GIB if on_gpu else 0.3 * GIB
-    total = (weights + lora + activations + logits) * 1.08 + overhead
-    return {"weights": int(weights), "lora_and_optimizer": int(lora), "activations": int(activations),
-            "logits": int(logits), "overhead": int(overhead), "total": int(total), "lora_params": n_lora}
+    total = (weights + lora + full + activations + logits) * 1.08 + overhead
+    return {"weights": int(weights), "lora_and_optimizer": int(lora), "grads_and_optimizer": int(full),
+            "activations": int(activations), "logits": int(logits), "overhead": int(overhead), "total": int(total),
+            "lora_params": n_lora, "finetune": cfg.finetune}
 
 
 def format_memory(est: dict) -> str:
-    parts = ", ".join(f"{k.replace('_', ' ')} {est[k] / GIB:.2f}" for k in
-                      ("weights", "lora_and_optimizer", "activations", "logits", "overhead"))
-    return f"estimated peak memory {est['total'] / GIB:.1f} GiB ({parts} GiB; {est['lora_params']:,} LoRA params)"
+    keys = ("weights", "grads_and_optimizer" if est.get("finetune") == "full" else "lora_and_optimizer",
+            "activations", "logits", "overhead")
+    parts = ", ".join(f"{k.replace('_', ' ')} {est[k] / GIB:.2f}" for k in keys)
+    what = "full fine-tuning" if est.get("finetune") == "full" else f"{est['lora_params']:,} LoRA params"
+    return f"estimated peak memory {est['total'] / GIB:.1f} GiB ({parts} GiB; {what})"
+
+
+def ram_gib() -> float | None:
+    """This machine's physical memory (None where psutil cannot tell)."""
+    try:
+        import psutil
+
+        return psutil.virtual_memory().total / GIB
+    except (ImportError, OSError):  # pragma: no cover
+        return None
+
+
+def check_memory(cfg: TrainConfig, spec: BaseModelSpec, gpu: "GPUInfo | None", ram: float | None = None) -> str:
+    """'' when the run may start, else why not. Full fine-tuning (weights + grads + AdamW states, 16 bytes a
+    parameter) is refused when its estimate exceeds the GPU's memory or, on the CPU, this machine's RAM; LoRA runs
+    are only warned about (the estimate is a guide, and QLoRA presets are sized to their GPU)."""
+    if cfg.finetune != "full" or not spec.n_params:
+        return ""
+    on_gpu = gpu is not None and cfg.device != "cpu"
+    est = estimate_peak_memory(spec, cfg, on_gpu=on_gpu)
+    have = gpu.total_gib if on_gpu else (ram if ram is not None else ram_gib())
+    if have is None or est["total"] <= have * GIB:
+        return ""
+    where = f"the GPU's {have:.1f} GiB" if on_gpu else f"this machine's {have:.1f} GiB of RAM"
+    return (f"full fine-tuning of {spec.display} does not fit: {format_memory(est)}, more than {where}; "
+            f"use finetune=lora (QLoRA on a GPU) or a smaller base model")
 
 
 # ------------------------------------------------------------------------------------------------ devices
