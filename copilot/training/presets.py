@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from copilot.training.base_models import BaseModelSpec
 from copilot.training.config import ALL_LINEAR, TrainConfig
+from copilot.training.precision import PrecisionChoice
+from copilot.training.speed import SpeedEstimate, estimate_speed
 
 GIB = 1024 ** 3
 
@@ -198,22 +200,6 @@ def detect_gpu() -> GPUInfo | None:
     return gpus[0] if gpus else None
 
 
-# measured on the project's 2-vCPU machine (stack-notes §4, bench/bench_train.py): seconds per 512-token sequence
-CPU_SECONDS_PER_512 = {("smollm2-135m-instruct", "fp32"): 2.5, ("smollm2-135m-instruct", "bf16"): 1.3,
-                       ("smoke-mistral", "fp32"): 0.15, ("smoke-mistral", "bf16"): 0.15}
-
-
-def cpu_seconds_per_step(cfg: TrainConfig, spec: BaseModelSpec) -> float | None:
-    per = CPU_SECONDS_PER_512.get((spec.name, "bf16" if cfg.precision != "fp32" else "fp32"))
-    if per is None:
-        if not spec.n_params:
-            return None
-        per = 2.5 * spec.n_params / 134_515_008  # scale from SmolLM2 fp32
-    if cfg.quant == "nf4":
-        per = max(per, CPU_SECONDS_PER_512.get((spec.name, "fp32"), per))  # QLoRA on CPU saves memory, not time
-    return per * cfg.max_seq_len / 512 * cfg.batch_size * cfg.grad_accum
-
-
 @dataclass(frozen=True)
 class DeviceEstimate:
     """Where a config would train and what it needs there: the answer to "does it fit?" without reading text.
@@ -224,28 +210,34 @@ class DeviceEstimate:
     gpu: GPUInfo | None
     memory: dict  # estimate_peak_memory(): bytes by component, "total", "lora_params"
     fits: bool | None
-    seconds_per_step: float | None  # CPU only, from the measured table (None when unknown)
+    seconds_per_step: float | None  # CPU only, from the measured speed (speed.py; None when unknown)
     message: str
+    speed: SpeedEstimate | None = None  # tokens/s and where the figure comes from (an earlier run, the probe)
 
     @property
     def peak_gib(self) -> float:
         return self.memory["total"] / GIB
 
 
-def estimate_device(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> DeviceEstimate:
+def estimate_device(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None, *,
+                    choice: PrecisionChoice | None = None, measure: bool = True) -> DeviceEstimate:
+    """`choice`: the precision probe's figures when the caller has them (the GUI gets them from `copilot train
+    --presets`); `measure`: run the probe here when needed (about a second; never in a GUI thread)."""
     if gpu is not None and cfg.device != "cpu":
         est = estimate_peak_memory(spec, cfg, on_gpu=True)
         fits = est["total"] <= gpu.total_gib * GIB
         verdict = "fits" if fits else "DOES NOT FIT: choose a smaller preset"
         return DeviceEstimate("cuda", gpu, est, fits, None,
                               f"CUDA GPU {gpu.name} ({gpu.total_gib:.1f} GiB): {format_memory(est)} -> {verdict}")
-    sps = cpu_seconds_per_step(cfg, spec)
+    speed = estimate_speed(cfg, spec, device="cpu", choice=choice, measure=measure) if spec.n_params else None
+    sps = speed.seconds_per_step(cfg) if speed else None
     est = estimate_peak_memory(spec, cfg, on_gpu=False)
-    eta = f", expect ~{sps:.1f} s/step (~{sps * cfg.max_steps / 60:.0f} min for {cfg.max_steps} steps)" if sps else ""
+    eta = (f", expect ~{sps:.1f} s/step (~{sps * cfg.max_steps / 60:.0f} min for {cfg.max_steps} steps; "
+           f"{speed.detail})" if speed else "")
     prefix = "no CUDA GPU: training" if gpu is None else "training"
     return DeviceEstimate("cpu", gpu, est, None, sps,
                           f"{prefix} will run on CPU with {spec.display}{eta}; "
-                          f"{format_memory(est).replace('estimated peak memory', 'estimated peak RAM')}")
+                          f"{format_memory(est).replace('estimated peak memory', 'estimated peak RAM')}", speed)
 
 
 def device_message(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> str:

@@ -181,7 +181,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
         write_status(run_dir, state=RunState.RUNNING, pid=os.getpid(), step=start_step, max_steps=cfg.max_steps,
                      message=f"training ({finetune}) on {ctx.device}, precision {ctx.precision.reason}",
                      started=utc_now(), precision=ctx.precision.precision, precision_reason=ctx.precision.reason,
-                     finetune=cfg.finetune)
+                     finetune=cfg.finetune, **start_eta(ctx, start_step))
     log(f"training {ctx.base.spec.display} on {ctx.device} with TRL SFT ({finetune}): {n_trainable:,} trainable params, "
         f"{data.n} train examples ({data.skipped} too long), steps {start_step}->{cfg.max_steps}")
     protocol = RunProtocol(run_dir, device=ctx.device, max_steps=cfg.max_steps, eval_every=cfg.eval_every,
@@ -197,6 +197,31 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
     finally:
         protocol.close()
     return finish(ctx, trainer, protocol, log, skipped=data.skipped)
+
+
+def start_eta(ctx: RunContext, start_step: int) -> dict:
+    """status.json's ETA before the first step: the measured speed of an earlier run here, or the probe's."""
+    from copilot.training.speed import estimate_speed
+
+    if ctx.device != "cpu":
+        return {}
+    cfg = ctx.cfg.replace(precision=ctx.precision.precision)
+    speed = estimate_speed(cfg, ctx.base.spec, choice=ctx.precision if ctx.precision.fp32_gflops else None)
+    if speed is None:
+        return {}
+    sps = speed.seconds_per_step(cfg)  # each process takes its own batch: a step takes one batch's time
+    return {"eta_s": round(sps * max(0, cfg.max_steps - start_step), 1), "seconds_per_step": round(sps, 3),
+            "eta_source": speed.detail}
+
+
+def keep_speed(ctx: RunContext) -> None:
+    """An SFT run's measured tokens/s for the next estimate on this machine (speed.py)."""
+    from copilot.training.run_folder import read_metrics
+    from copilot.training.speed import record_run_speed
+
+    if ctx.is_main and ctx.cfg.method == "sft" and ctx.device == "cpu":
+        record_run_speed(ctx.run_dir, ctx.cfg, ctx.base.spec, ctx.device, ctx.precision.precision,
+                         read_metrics(ctx.run_dir))
 
 
 def use_project_schedule(trainer, cfg: TrainConfig) -> None:
@@ -218,6 +243,7 @@ def finish(ctx: RunContext, trainer, protocol, log, **manifest_extra) -> TrainRe
     """Stopped: status and the way to resume. Done: adapter/ (LoRA) or model/ (full) with its manifest."""
     run_dir, step = ctx.run_dir, trainer.state.global_step + protocol.step_offset
     last = protocol.last_checkpoint or (checkpoint_dirs(run_dir)[-1][1] if checkpoint_dirs(run_dir) else None)
+    keep_speed(ctx)
     if protocol.stopped:
         if ctx.is_main:
             (run_dir / STOP_FILE).unlink(missing_ok=True)

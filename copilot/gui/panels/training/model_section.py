@@ -105,6 +105,12 @@ class ModelSection(QGroupBox):
                 self.session.log.emit(f"GPU check failed ({res.error}): training can use the CPU presets")
             if self.session.choice_is_default and data.get("recommended"):
                 self.choose_preset(data["recommended"], by_user=False)
+            if isinstance(data.get("probe"), dict):  # the CPU's measured matmul speed: the time estimate uses it
+                from copilot.training.precision import PrecisionChoice
+
+                p = data["probe"]
+                self.session.probe = PrecisionChoice(p["precision"], p["reason"], p.get("fp32_gflops"),
+                                                     p.get("bf16_gflops"), tuple(p.get("cpu_flags") or ()))
             self.session.set_gpu(GPUInfo(int(g["index"]), str(g["name"]), float(g["total_gib"])) if g else None)
 
         self.session.start_job(JOB, ["train", "--presets"], None, finished, echo=False)
@@ -122,7 +128,7 @@ class ModelSection(QGroupBox):
             return
         spec = spec_for(cfg.base_model)
         gpu = s.gpu if s.gpu_known else None
-        estimate = estimate_device(cfg, spec, gpu)
+        estimate = estimate_device(cfg, spec, gpu, choice=s.probe, measure=False)  # no probe in the UI thread
         msg = estimate.message
         role = "muted"
         too_big = check_memory(cfg, spec, gpu if cfg.device != "cpu" else None)

@@ -85,6 +85,7 @@ class TrainingSession(QObject):
         self.choice_is_default = True  # nobody (user, opened run) chose yet: the GPU's recommendation applies
         self.gpu = None  # copilot.training.presets.GPUInfo or None
         self.gpu_known = False
+        self.probe = None  # precision.PrecisionChoice from `copilot train --presets`: the CPU's measured speed
         self.run_dir: Path | None = None
         self.state: RunState | None = None
 
