@@ -5,11 +5,14 @@ as the reference ("ref" adapter), so the reference costs no second base model an
 adapter on the base (export unchanged). SPIN runs `spin_rounds` rounds: the current model picks on `spin_pool`
 training picks, the picks where it disagrees with the human become pairs (`preference.self_play_pairs`), and DPO
 runs max_steps // spin_rounds steps on them against the round's starting model as reference; every round is
-evaluated on the validation drafts. The run protocol (metrics.jsonl, status.json, STOP, checkpoints) is the
+evaluated on the validation drafts (spin.py). The run protocol (metrics.jsonl, status.json, STOP, checkpoints) is the
 SFT run's (`callbacks.RunProtocol`); steps continue across rounds in one metrics file.
 
-Resume: a stopped dpo run resumes from its last checkpoint like SFT; a stopped spin run starts again from the SFT
-adapter at round 1 (its checkpoints and metrics are discarded: per-round resume is not implemented).
+With `finetune=full` (taken from the SFT run) the policy is the SFT run's whole model and the reference a frozen
+copy of it (TRL's `ref_model`); the result is model/ instead of adapter/.
+
+Resume: a stopped dpo run resumes from its last checkpoint like SFT; a stopped spin run resumes in the round it was
+in (spin.py).
 """
 from __future__ import annotations
 
@@ -127,7 +130,9 @@ def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = Tr
     n = min(len(train_file), cfg.max_train_examples) if cfg.max_train_examples else len(train_file)
     examples = [train_file[i] for i in range(n)]
     if cfg.method == "spin":
-        return _spin(ctx, adapter, examples, on_step, log)
+        from copilot.training.spin import train_spin
+
+        return train_spin(ctx, adapter, examples, on_step, log, resume)
     start_step, ckpt = resume_point(ctx, resume, log)
     pairs = random_pairs(examples, cfg.pairs_per_pick, cfg.seed)
     if not pairs:
@@ -155,52 +160,3 @@ def _running(ctx, step: int) -> None:
         write_status(ctx.run_dir, state=RunState.RUNNING, pid=os.getpid(), step=step, max_steps=ctx.cfg.max_steps,
                      message=f"{ctx.cfg.method} on {ctx.device}, precision {ctx.precision.reason}", started=utc_now(),
                      precision=ctx.precision.precision, precision_reason=ctx.precision.reason)
-
-
-def _spin(ctx, adapter: Path, examples: list, on_step, log) -> TrainResult:
-    import random
-
-    from copilot.training.callbacks import RunProtocol
-    from copilot.training.model_setup import autocast_ctx
-    from copilot.training.preference import sample_picks, self_play_pairs
-
-    cfg = ctx.cfg
-    resume_point(ctx, False, log)  # rounds restart from the SFT adapter (see the module docstring)
-    model = load_policy(cfg, ctx.base.path, adapter, ctx.device, ctx.precision.precision)
-    per_round = max(1, cfg.max_steps // cfg.spin_rounds)
-    rng = random.Random(cfg.seed)
-    rounds = []
-    write_run_info(ctx, "spin", {"from_run": str(Path(cfg.from_run).resolve()), "rounds": cfg.spin_rounds,
-                                 "steps_per_round": per_round, "pool": cfg.spin_pool, "beta": cfg.beta})
-    _running(ctx, 0)
-    trainer = protocol = None
-    for r in range(cfg.spin_rounds):
-        pool = sample_picks(examples, cfg.spin_pool, rng)
-        pcfg = cfg.replace(precision=ctx.precision.precision)
-        pairs, scored = self_play_pairs(model, ctx.encoder, pool, ctx.device, autocast_ctx(pcfg, ctx.device))
-        log(f"SPIN round {r + 1}/{cfg.spin_rounds}: the model disagrees with the human on {len(pairs)} of "
-            f"{scored} training picks")
-        rounds.append({"round": r + 1, "scored": scored, "disagreements": len(pairs)})
-        if not pairs:
-            break
-        if "ref" in getattr(model, "peft_config", {}):
-            model.delete_adapter("ref")  # TRL copies the current adapter as this round's reference
-        protocol = RunProtocol(ctx.run_dir, device=ctx.device, max_steps=per_round, eval_every=0,
-                               keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
-                               on_step=on_step, step_offset=r * per_round,
-                               extra_fields={"round": r + 1})
-        trainer = _dpo_trainer(ctx, model, pairs, per_round, protocol)
-        try:
-            trainer.train()
-        finally:
-            protocol.close()
-        rounds[-1]["eval"] = protocol.final_eval
-        if hasattr(model, "peft_config"):
-            model.set_adapter("default")
-        if protocol.stopped:
-            break
-        if ctx.is_main:
-            write_status(ctx.run_dir, spin_rounds=rounds)
-    if trainer is None:
-        raise DatasetError("SPIN: the SFT model already agrees with every human pick of the pool; nothing to learn")
-    return finish(ctx, trainer, protocol, log, spin_rounds=rounds)

@@ -36,7 +36,10 @@ def finished_result(run_dir: Path) -> Path | None:
 
 
 def run_finetune(run_dir: Path) -> str:
-    """"lora" or "full": how a run folder's config.json trains ("lora" when absent, as before full fine-tuning)."""
+    """"lora" or "full": what a finished run left (model/ or adapter/), else how its config.json trains ("lora"
+    when neither says, as before full fine-tuning)."""
+    if finished_result(run_dir) is not None:
+        return "full" if finished_result(run_dir).name == MODEL_DIR else "lora"
     try:
         return str(json.loads((Path(run_dir) / "config.json").read_text()).get("finetune", "lora"))
     except (OSError, json.JSONDecodeError):
