@@ -92,17 +92,29 @@ def _resolve_run(arg: str) -> Path:
     return alt if alt.exists() else p
 
 
-def _list_presets() -> int:
+def _list_presets(dataset: str | None = None) -> int:
+    """The presets with their memory estimates; CPU presets with their time per step from the measured speed
+    (an earlier run here, else the precision probe), for `dataset`'s examples when given."""
     from copilot.training.base_models import CATALOG
-    from copilot.training.presets import GIB, PRESETS, config_from_preset, estimate_peak_memory
+    from copilot.training.presets import GIB, PRESETS, config_from_preset, estimate_device, estimate_peak_memory
 
+    speeds = []
     for name, pr in PRESETS.items():
         if name == "gpu-24gb+":
             continue
-        cfg = config_from_preset(name, dataset="-")
-        est = estimate_peak_memory(CATALOG[cfg.base_model], cfg, on_gpu=cfg.device == "cuda")
+        cfg = config_from_preset(name, dataset=dataset or "-")
+        spec = CATALOG[cfg.base_model]
+        est = estimate_peak_memory(spec, cfg, on_gpu=cfg.device == "cuda")
         budget = f"GPU >= {pr.min_gpu_gib:g} GB" if pr.min_gpu_gib else "CPU"
-        print(f"{name:10} {budget:13} ~{est['total'] / GIB:5.1f} GiB peak  {pr.description}")
+        when = ""
+        if cfg.device == "cpu":
+            dev = estimate_device(cfg, spec, None)
+            if dev.seconds_per_step:
+                when = f"  ~{dev.seconds_per_step:.1f} s/step"
+                speeds.append(f"{name}: {dev.speed.detail}")
+        print(f"{name:10} {budget:13} ~{est['total'] / GIB:5.1f} GiB peak{when:>16}  {pr.description}")
+    for line in speeds:
+        print(f"speed {line}")
     return 0
 
 
@@ -117,7 +129,7 @@ def _main(args) -> int:
             return presets_json(progress)
         from copilot.commands.train_presets import recommendation_line
 
-        rc = _list_presets()
+        rc = _list_presets(args.dataset)
         print(recommendation_line())
         return rc
     if args.follow:
@@ -162,6 +174,10 @@ def _main(args) -> int:
             if not args.dataset:
                 print("error: --dataset DIR is required (make one with `copilot dataset build`)", file=sys.stderr)
                 return 2
+            if args.from_run and "finetune" not in overrides:  # DPO/SPIN train the way the SFT run did
+                from copilot.training.run_folder import run_finetune
+
+                overrides["finetune"] = run_finetune(Path(overrides["from_run"]))
             cfg = config_from_preset(preset, **overrides)
             run = Path(args.out).expanduser().resolve() if args.out else _default_run_dir(preset)
     except (ConfigError, KeyError, ValueError) as exc:
@@ -176,6 +192,12 @@ def _main(args) -> int:
               f"(SmolLM2-135M) on this machine.", file=sys.stderr)
         return 2
     print(device_message(cfg, spec, gpus[0] if gpus else None))
+    from copilot.training.presets import check_memory
+
+    too_big = check_memory(cfg, spec, gpus[0] if gpus and cfg.device != "cpu" else None)
+    if too_big:
+        print(f"error: {too_big}", file=sys.stderr)
+        return 2
     n_gpus = len(gpus) if cfg.device != "cpu" else 0
     if n_gpus > 1:
         print(f"{n_gpus} GPUs: launching through `accelerate launch` (multi-GPU data parallel)")

@@ -23,14 +23,19 @@ class PresetFit:
     min_gpu_gib: float
     peak_gib: float  # the estimate on the device the preset trains on
     fits: bool | None  # GPU presets: the estimate fits the detected GPU (None: no GPU to compare with)
+    seconds_per_step: float | None = None  # CPU presets: from the measured speed (training/speed.py)
+    speed_detail: str = ""  # where that speed comes from
 
     def to_dict(self) -> dict:
         return {"name": self.name, "description": self.description, "base_model": self.base_model,
                 "device": self.device, "min_gpu_gib": self.min_gpu_gib, "peak_gib": round(self.peak_gib, 2),
-                "fits": self.fits}
+                "fits": self.fits, "seconds_per_step": None if self.seconds_per_step is None
+                else round(self.seconds_per_step, 3), "speed_detail": self.speed_detail}
 
 
-def preset_fits(gpu_total_gib: float | None) -> list[PresetFit]:
+def preset_fits(gpu_total_gib: float | None, choice=None) -> list[PresetFit]:
+    """Every preset's memory estimate (and, on the CPU, time per step from `choice`, the precision probe's
+    figures, or an earlier run's measured speed; the probe runs here when `choice` is None)."""
     from copilot.training.base_models import CATALOG
     from copilot.training.presets import GIB, PRESETS, GPUInfo, config_from_preset, estimate_device, estimate_peak_memory
 
@@ -45,7 +50,11 @@ def preset_fits(gpu_total_gib: float | None) -> list[PresetFit]:
             fits = estimate_device(cfg, spec, gpu).fits if gpu is not None else None
             peak = estimate_peak_memory(spec, cfg, on_gpu=True)["total"] / GIB
         else:
-            fits, peak = None, estimate_device(cfg, spec, None).peak_gib
+            est = estimate_device(cfg, spec, None, choice=choice, measure=choice is None)
+            fits, peak = None, est.peak_gib
+            out.append(PresetFit(name, p.description, cfg.base_model, cfg.device, p.min_gpu_gib, peak, fits,
+                                 est.seconds_per_step, est.speed.detail if est.speed else ""))
+            continue
         out.append(PresetFit(name, p.description, cfg.base_model, cfg.device, p.min_gpu_gib, peak, fits))
     return out
 
@@ -85,9 +94,13 @@ def presets_json(progress: ProgressWriter) -> int:
         gpu = detect_gpu()
     except Exception as exc:  # noqa: BLE001 - a broken CUDA install is "no GPU", with its reason
         error = f"{type(exc).__name__}: {exc}"
+    from copilot.training.speed import probe
+
     total = gpu.total_gib if gpu is not None else None
-    fits = preset_fits(total)
+    choice = probe()  # the CPU's matmul speed, for the time estimates of CPU presets (the GUI keeps it)
+    fits = preset_fits(total, choice)
     progress.emit(EventKind.RESULT,
                   gpu=None if gpu is None else {"index": gpu.index, "name": gpu.name, "total_gib": gpu.total_gib},
-                  gpu_error=error, recommended=recommend(total, fits), presets=[f.to_dict() for f in fits])
+                  gpu_error=error, recommended=recommend(total, fits), presets=[f.to_dict() for f in fits],
+                  probe=choice.to_dict())
     return 0

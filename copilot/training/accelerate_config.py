@@ -13,7 +13,9 @@ accelerate reads JSON config files (by extension), so no YAML dependency. Two la
   tests/training/test_multiprocess.py);
 - ``deepspeed``: ZeRO-2 over GPUs (needs the deepspeed package; not installable/tested on this CPU machine);
 - ``fsdp``: fully sharded data parallel for bf16 LoRA on models that do not fit one GPU; transformer-layer
-  auto-wrap, sharded state dict, activation checkpointing left to the trainer's own setting.
+  auto-wrap, sharded state dict, activation checkpointing left to the trainer's own setting. Untested here: accelerate
+  applies FSDP only to GPU-like distributed types, so on a CPU the Trainer falls back to DDP; sharded save/resume
+  itself (FSDP2 + torch.distributed.checkpoint over gloo) is tested in tests/training/test_fsdp_cpu.py.
 """
 from __future__ import annotations
 

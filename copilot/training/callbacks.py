@@ -20,6 +20,8 @@ from transformers import TrainerCallback
 from copilot.training.checkpoints import finalize_checkpoint
 from copilot.training.run_folder import METRICS, STOP_FILE, write_status
 
+ETA_WINDOW = 10  # steps whose mean time gives the ETA
+
 
 def memory_fields(device: str) -> dict:
     import psutil
@@ -61,6 +63,7 @@ class RunProtocol(TrainerCallback):
         self._t0 = 0.0
         self._tokens0 = 0
         self._pending: dict = {}
+        self._recent: list[tuple[float, int]] = []  # (step time, tokens) of the last ETA_WINDOW logged steps
         self._metrics = open(self.run_dir / METRICS, "a", encoding="utf-8") if is_main else None
 
     def close(self) -> None:
@@ -118,9 +121,21 @@ class RunProtocol(TrainerCallback):
         self._pending = {}
         self._metrics.write(json.dumps(rec) + "\n")
         self._metrics.flush()
-        write_status(self.run_dir, step=rec["step"], loss=rec["loss"])
+        write_status(self.run_dir, step=rec["step"], loss=rec["loss"], **self._eta(rec, state.global_step))
         if self.on_step is not None:
             self.on_step(rec)
+
+    def _eta(self, rec: dict, step: int) -> dict:
+        """status.json's speed and ETA from this run's own last steps: mean step time x steps left."""
+        if isinstance(rec.get("step_time_s"), (int, float)):
+            self._recent = (self._recent + [(rec["step_time_s"], rec.get("tokens") or 0)])[-ETA_WINDOW:]
+        if not self._recent:
+            return {}
+        seconds = sum(t for t, _ in self._recent)
+        per_step = seconds / len(self._recent)
+        return {"eta_s": round(per_step * max(0, self.max_steps - step), 1), "seconds_per_step": round(per_step, 3),
+                "tokens_per_s": round(sum(n for _, n in self._recent) / seconds, 1) if seconds > 0 else None,
+                "eta_source": f"this run's last {len(self._recent)} step(s)"}
 
     def on_save(self, args, state, control, **kw):
         _barrier()  # every process has written its part (rng_state_<rank>.pth)

@@ -18,7 +18,20 @@ from copilot.fileio import atomic_write_json, sha256_file, utc_now
 from copilot.training.run_folder import CHECKPOINTS, read_status
 
 CKPT_MANIFEST = "MANIFEST.json"
-REQUIRED = ("adapter_config.json", "trainer_state.json", "optimizer.pt", "scheduler.pt")
+REQUIRED = ("trainer_state.json", "optimizer.pt", "scheduler.pt")
+# the weights: a LoRA run's adapter, a full run's model (one file or an index of shards), or FSDP's sharded state
+WEIGHTS = (("adapter_config.json", "adapter_model.safetensors"), ("config.json", "model.safetensors"),
+           ("config.json", "model.safetensors.index.json"))
+
+
+def missing_weights(names) -> str:
+    """'' when `names` (files of a checkpoint) hold one of the WEIGHTS sets or a sharded FSDP state, else what lacks."""
+    names = set(names)
+    if any(all(n in names for n in group) for group in WEIGHTS):
+        return ""
+    if any(n.startswith(("pytorch_model_fsdp", "model_fsdp")) for n in names):
+        return ""
+    return "adapter_config.json + adapter_model.safetensors (LoRA) or config.json + model.safetensors (full)"
 
 
 class CheckpointError(RuntimeError):
@@ -42,9 +55,8 @@ def finalize_checkpoint(run_dir: Path, written: Path, step: int, keep: int, extr
         if p.is_file() and p.name != CKPT_MANIFEST:
             files[str(p.relative_to(written))] = {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
     missing = [n for n in REQUIRED if n not in files]
-    if "adapter_model.safetensors" not in files and "model.safetensors" not in files and not any(
-            k.startswith("pytorch_model_fsdp") for k in files):
-        missing.append("adapter_model.safetensors")
+    if missing_weights(files):
+        missing.append(missing_weights(files))
     if missing:
         raise CheckpointError(f"checkpoint {written} lacks {', '.join(missing)}")
     atomic_write_json(written / CKPT_MANIFEST, {"step": step, "files": files, "created": utc_now(), **(extra or {})})
@@ -70,6 +82,8 @@ def verify_checkpoint(path: Path) -> str:
     for name in REQUIRED:
         if name not in listed:
             return f"{name} not listed in {CKPT_MANIFEST}"
+    if missing_weights(listed):
+        return f"no weights listed in {CKPT_MANIFEST}: needs {missing_weights(listed)}"
     for name, want in listed.items():
         f = path / name
         if not f.is_file():

@@ -22,6 +22,7 @@ OPTIMIZERS = ("adamw", "adamw_8bit", "paged_adamw_8bit")
 SCHEDULERS = ("cosine", "linear", "constant")
 METHODS = ("sft", "dpo", "spin")
 DEVICES = ("auto", "cpu", "cuda")
+FINETUNES = ("lora", "full")  # lora: a LoRA adapter on the frozen base; full: every weight trained (small models)
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
@@ -48,7 +49,8 @@ class TrainConfig:
     optimizer: str = "adamw"
     max_seq_len: int = 768
     seed: int = 1234
-    # LoRA / quantisation
+    # LoRA / full fine-tuning / quantisation
+    finetune: str = "lora"  # lora: adapter/ at the end; full: every weight, model/ at the end (no merge to export)
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0
@@ -84,7 +86,7 @@ class TrainConfig:
             problems.append("dataset is empty (give a folder made by `copilot dataset build`)")
         for name, allowed in (("quant", QUANTS), ("precision", PRECISIONS), ("optimizer", OPTIMIZERS),
                               ("lr_scheduler", SCHEDULERS), ("device", DEVICES),
-                              ("method", METHODS)):
+                              ("method", METHODS), ("finetune", FINETUNES)):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}")
         for name in ("max_steps", "batch_size", "grad_accum", "max_seq_len", "lora_r", "log_every",
@@ -107,8 +109,9 @@ class TrainConfig:
             problems.append(f"beta must be > 0 (got {self.beta})")
         if not self.target_modules:
             problems.append("target_modules is empty")
-        if self.quant != "none" and self.precision == "fp32" and self.device == "cuda":
-            pass  # allowed: compute in fp32
+        if self.finetune == "full" and self.quant != "none":
+            problems.append(f"finetune=full trains every weight in fp32 and cannot train a quantised base "
+                            f"(quant={self.quant}); set quant=none for full fine-tuning, or finetune=lora for QLoRA")
         if problems:
             raise ConfigError("invalid training config: " + "; ".join(problems))
         return self

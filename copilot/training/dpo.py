@@ -5,11 +5,14 @@ as the reference ("ref" adapter), so the reference costs no second base model an
 adapter on the base (export unchanged). SPIN runs `spin_rounds` rounds: the current model picks on `spin_pool`
 training picks, the picks where it disagrees with the human become pairs (`preference.self_play_pairs`), and DPO
 runs max_steps // spin_rounds steps on them against the round's starting model as reference; every round is
-evaluated on the validation drafts. The run protocol (metrics.jsonl, status.json, STOP, checkpoints) is the
+evaluated on the validation drafts (spin.py). The run protocol (metrics.jsonl, status.json, STOP, checkpoints) is the
 SFT run's (`callbacks.RunProtocol`); steps continue across rounds in one metrics file.
 
-Resume: a stopped dpo run resumes from its last checkpoint like SFT; a stopped spin run starts again from the SFT
-adapter at round 1 (its checkpoints and metrics are discarded: per-round resume is not implemented).
+With `finetune=full` (taken from the SFT run) the policy is the SFT run's whole model and the reference a frozen
+copy of it (TRL's `ref_model`); the result is model/ instead of adapter/.
+
+Resume: a stopped dpo run resumes from its last checkpoint like SFT; a stopped spin run resumes in the round it was
+in (spin.py).
 """
 from __future__ import annotations
 
@@ -18,29 +21,44 @@ from pathlib import Path
 from typing import Callable
 
 from copilot.fileio import utc_now
-from copilot.training.config import TrainConfig
+from copilot.training.config import ConfigError, TrainConfig
 from copilot.training.dataset import DatasetError
-from copilot.training.run_folder import ADAPTER_DIR, read_status, write_status
+from copilot.training.run_folder import read_status, result_dir_name, run_finetune, write_status
 from copilot.training.run_state import RunState
 from copilot.training.trainer import (TrainResult, finish, prepare_run, resume_point, use_project_schedule,
                                       validation_fn, write_run_info)
 
 
-def sft_adapter(from_run: str) -> Path:
+def sft_adapter(from_run: str, finetune: str = "lora") -> Path:
+    """The finished SFT run's result: adapter/ (LoRA) or model/ (full fine-tuning), matching `finetune`."""
     run = Path(from_run).expanduser()
-    adapter = run / ADAPTER_DIR
-    if not (adapter / "adapter_config.json").is_file():
+    sft_finetune = run_finetune(run)
+    if sft_finetune != finetune:
+        raise ConfigError(f"--from {run} is a finetune={sft_finetune} run but this run is finetune={finetune}; "
+                          f"preference training continues the SFT run's way (set finetune={sft_finetune})")
+    result = run / result_dir_name(finetune)
+    if not (result / "manifest.json").is_file():
         st = read_status(run).get("state", "no status")
-        raise DatasetError(f"--from {run}: no finished SFT adapter there ({adapter} missing; state: {st}); "
-                           f"finish the SFT run first (`copilot train --resume {run}`)")
-    return adapter
+        raise DatasetError(f"--from {run}: no finished SFT {'model' if finetune == 'full' else 'adapter'} there "
+                           f"({result} missing; state: {st}); finish the SFT run first "
+                           f"(`copilot train --resume {run}`)")
+    return result
 
 
 def load_policy(cfg: TrainConfig, base_path: Path, adapter: Path, device: str, precision: str):
+    """The policy: the base with the SFT adapter loaded trainable, or (finetune=full) the SFT run's whole model
+    in fp32 with every weight trainable."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
+    if cfg.finetune == "full":
+        model = AutoModelForCausalLM.from_pretrained(str(adapter), dtype=torch.float32)
+        if cfg.gradient_checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            model.config.use_cache = False
+        model.requires_grad_(True)
+        return model.to(device) if device == "cuda" else model
     dtype = torch.float32 if device == "cpu" or precision == "fp32" else (
         torch.bfloat16 if precision == "bf16" else torch.float16)
     kwargs = {"dtype": dtype}
@@ -69,6 +87,18 @@ def _pairs_dataset(pairs):
     return Dataset.from_list(rows)
 
 
+def frozen_reference(model):
+    """Full fine-tuning's DPO reference: a frozen copy of the policy as it is now (TRL's `ref_model`); None for a
+    LoRA policy, where TRL copies the adapter as a frozen "ref" adapter on the same base."""
+    import copy
+
+    if hasattr(model, "peft_config"):
+        return None
+    ref = copy.deepcopy(model).eval()
+    ref.requires_grad_(False)
+    return ref
+
+
 def _dpo_trainer(ctx, model, pairs, max_steps: int, protocol):
     from trl import DPOConfig, DPOTrainer
 
@@ -78,7 +108,7 @@ def _dpo_trainer(ctx, model, pairs, max_steps: int, protocol):
     args = DPOConfig(**trainer_kwargs(cfg, ctx.run_dir, ctx.device, ctx.precision.precision, max_steps=max_steps,
                                       world=ctx.world),
                      beta=cfg.beta, max_length=cfg.max_seq_len, dataset_num_proc=None)
-    trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=_pairs_dataset(pairs),
+    trainer = DPOTrainer(model=model, ref_model=frozen_reference(model), args=args, train_dataset=_pairs_dataset(pairs),
                          processing_class=ctx.tok, callbacks=[protocol])
     use_project_schedule(trainer, cfg.replace(max_steps=max_steps))
     return trainer
@@ -93,14 +123,16 @@ def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = Tr
     from copilot.training.preference import pairs_for_steps, random_pairs
 
     run_dir = Path(run_dir)
-    adapter = sft_adapter(cfg.from_run)
+    adapter = sft_adapter(cfg.from_run, cfg.finetune)
     ctx = prepare_run(cfg, run_dir, base, log)
     torch.manual_seed(cfg.seed)
     train_file = JsonlFile(ctx.dataset_dir / "train.jsonl")
     n = min(len(train_file), cfg.max_train_examples) if cfg.max_train_examples else len(train_file)
     examples = [train_file[i] for i in range(n)]
     if cfg.method == "spin":
-        return _spin(ctx, adapter, examples, on_step, log)
+        from copilot.training.spin import train_spin
+
+        return train_spin(ctx, adapter, examples, on_step, log, resume)
     start_step, ckpt = resume_point(ctx, resume, log)
     pairs = random_pairs(examples, cfg.pairs_per_pick, cfg.seed)
     if not pairs:
@@ -128,51 +160,3 @@ def _running(ctx, step: int) -> None:
         write_status(ctx.run_dir, state=RunState.RUNNING, pid=os.getpid(), step=step, max_steps=ctx.cfg.max_steps,
                      message=f"{ctx.cfg.method} on {ctx.device}, precision {ctx.precision.reason}", started=utc_now(),
                      precision=ctx.precision.precision, precision_reason=ctx.precision.reason)
-
-
-def _spin(ctx, adapter: Path, examples: list, on_step, log) -> TrainResult:
-    import random
-
-    from copilot.training.callbacks import RunProtocol
-    from copilot.training.model_setup import autocast_ctx
-    from copilot.training.preference import sample_picks, self_play_pairs
-
-    cfg = ctx.cfg
-    resume_point(ctx, False, log)  # rounds restart from the SFT adapter (see the module docstring)
-    model = load_policy(cfg, ctx.base.path, adapter, ctx.device, ctx.precision.precision)
-    per_round = max(1, cfg.max_steps // cfg.spin_rounds)
-    rng = random.Random(cfg.seed)
-    rounds = []
-    write_run_info(ctx, "spin", {"from_run": str(Path(cfg.from_run).resolve()), "rounds": cfg.spin_rounds,
-                                 "steps_per_round": per_round, "pool": cfg.spin_pool, "beta": cfg.beta})
-    _running(ctx, 0)
-    trainer = protocol = None
-    for r in range(cfg.spin_rounds):
-        pool = sample_picks(examples, cfg.spin_pool, rng)
-        pcfg = cfg.replace(precision=ctx.precision.precision)
-        pairs, scored = self_play_pairs(model, ctx.encoder, pool, ctx.device, autocast_ctx(pcfg, ctx.device))
-        log(f"SPIN round {r + 1}/{cfg.spin_rounds}: the model disagrees with the human on {len(pairs)} of "
-            f"{scored} training picks")
-        rounds.append({"round": r + 1, "scored": scored, "disagreements": len(pairs)})
-        if not pairs:
-            break
-        if "ref" in getattr(model, "peft_config", {}):
-            model.delete_adapter("ref")  # TRL copies the current adapter as this round's reference
-        protocol = RunProtocol(ctx.run_dir, device=ctx.device, max_steps=per_round, eval_every=0,
-                               keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
-                               on_step=on_step, step_offset=r * per_round,
-                               extra_fields={"round": r + 1})
-        trainer = _dpo_trainer(ctx, model, pairs, per_round, protocol)
-        try:
-            trainer.train()
-        finally:
-            protocol.close()
-        rounds[-1]["eval"] = protocol.final_eval
-        model.set_adapter("default")
-        if protocol.stopped:
-            break
-        if ctx.is_main:
-            write_status(ctx.run_dir, spin_rounds=rounds)
-    if trainer is None:
-        raise DatasetError("SPIN: the SFT model already agrees with every human pick of the pool; nothing to learn")
-    return finish(ctx, trainer, protocol, log, spin_rounds=rounds)

@@ -25,7 +25,7 @@ from copilot.paths import user_cache_dir
 from copilot.training.checkpoints import checkpoint_dirs, verify_checkpoint
 from copilot.training.gguf_llama import ExportError, write_llama_gguf
 from copilot.training.lora_gguf import export_lora_gguf
-from copilot.training.run_folder import ADAPTER_DIR, RUN_INFO
+from copilot.training.run_folder import ADAPTER_DIR, MODEL_DIR, RUN_INFO
 
 QUANTS = ("Q8_0", "Q4_K_M", "F16")
 LLAMA_CPP_VERSION = "0.3.36"
@@ -43,7 +43,8 @@ class ExportResult:
 
 # ------------------------------------------------------------------------------------------------ run -> adapter
 def find_adapter(run_dir: Path, checkpoint: str | None = None) -> tuple[Path, int]:
-    """The final adapter of a finished run, or the newest valid checkpoint (or a named one)."""
+    """The final adapter/ (LoRA) or model/ (full fine-tuning) of a finished run, or the newest valid checkpoint
+    (or a named one)."""
     run_dir = Path(run_dir)
     if checkpoint:
         p = Path(checkpoint)
@@ -54,9 +55,10 @@ def find_adapter(run_dir: Path, checkpoint: str | None = None) -> tuple[Path, in
             raise ExportError(f"checkpoint {p} is not usable: {why or 'not found'}")
         man = p / "MANIFEST.json"  # checkpoints.finalize_checkpoint writes the step there
         return p, int(json.loads(man.read_text()).get("step", -1)) if man.exists() else -1
-    final = run_dir / ADAPTER_DIR
-    if (final / "adapter_model.safetensors").is_file() and (final / "manifest.json").is_file():
-        return final, int(json.loads((final / "manifest.json").read_text()).get("steps", -1))
+    for final in (run_dir / ADAPTER_DIR, run_dir / MODEL_DIR):
+        if (final / "manifest.json").is_file() and ((final / "adapter_model.safetensors").is_file()
+                                                   or (final / "config.json").is_file()):
+            return final, int(json.loads((final / "manifest.json").read_text()).get("steps", -1))
     for step, p in reversed(checkpoint_dirs(run_dir)):
         if not verify_checkpoint(p):
             return p, step
@@ -76,6 +78,26 @@ def merge_adapter(base_dir: Path, adapter_dir: Path, out_dir: Path) -> Path:
         shutil.rmtree(out_dir)
     merged.save_pretrained(str(out_dir), safe_serialization=True)
     AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))
+    return out_dir
+
+
+def full_model_folder(base_dir: Path, weights_dir: Path, out_dir: Path) -> Path:
+    """A full fine-tuning run's weights need no merge: its model/ folder (or a checkpoint) is linked into `out_dir`
+    (hard links where the file system allows, else copies), with the base's tokenizer where the folder lacks one,
+    so that the run's own folders are never written to."""
+    from transformers import AutoTokenizer
+
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    for f in weights_dir.iterdir():
+        if f.is_file() and f.name not in ("optimizer.pt", "scheduler.pt") and not f.name.startswith("rng_state"):
+            try:
+                os.link(f, out_dir / f.name)
+            except OSError:
+                shutil.copy2(f, out_dir / f.name)
+    if not (out_dir / "tokenizer_config.json").is_file():
+        AutoTokenizer.from_pretrained(str(base_dir)).save_pretrained(str(out_dir))
     return out_dir
 
 
@@ -214,8 +236,15 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
     log(f"exporting {run_dir.name} ({adapter.name}, step {steps}) on {base.spec.display}")
 
     t = time.perf_counter()
-    merged = merge_adapter(base.path, adapter, work / f".merged-{name}")
-    res.timings["merge_s"] = round(time.perf_counter() - t, 2)
+    full = cfg.finetune == "full"
+    if full and lora_gguf:
+        raise ExportError(f"{run_dir.name} is a full fine-tuning run: it has no LoRA adapter to write as a GGUF "
+                          f"LoRA (export the model itself)")
+    if full:
+        merged = full_model_folder(base.path, adapter, work / f".merged-{name}")
+    else:
+        merged = merge_adapter(base.path, adapter, work / f".merged-{name}")
+    res.timings["merge_s" if not full else "link_s"] = round(time.perf_counter() - t, 2)
     res.merged_dir = merged
 
     t = time.perf_counter()
@@ -240,7 +269,7 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
     manifest = {
         "kind": "model", "prompt_format": prompt_format,
         "base_model": base.spec.name, "base_model_info": base.to_dict(),
-        "adapter": {"path": str(adapter), "steps": steps},
+        ("weights" if full else "adapter"): {"path": str(adapter), "steps": steps, "finetune": cfg.finetune},
         "training": {"run": str(run_dir), "config": cfg.to_dict(), "steps": steps},
         "dataset": {"path": str(ds_path), "manifest": info.get("dataset", {}).get("manifest")
                     or ad_manifest.get("dataset", {}).get("manifest")},

@@ -38,7 +38,8 @@ def autocast_ctx(cfg: TrainConfig, device: str):
 
 
 def load_model_for_training(cfg: TrainConfig, base_path: Path, device: str):
-    """Base model (plain, or 4-bit/8-bit through bitsandbytes) wrapped with a fresh LoRA adapter."""
+    """Base model (plain, or 4-bit/8-bit through bitsandbytes) wrapped with a fresh LoRA adapter; with
+    finetune=full the plain model in fp32 with every weight trainable (autocast still applies)."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -57,8 +58,8 @@ def load_model_for_training(cfg: TrainConfig, base_path: Path, device: str):
             kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         kwargs["device_map"] = {"": local_rank if device == "cuda" else "cpu"}
-    elif device == "cuda" and cfg.precision in ("bf16", "fp16"):
-        kwargs["dtype"] = torch.bfloat16 if cfg.precision == "bf16" else torch.float16
+    elif device == "cuda" and cfg.precision in ("bf16", "fp16") and cfg.finetune != "full":
+        kwargs["dtype"] = torch.bfloat16 if cfg.precision == "bf16" else torch.float16  # full: fp32 master weights
     model = AutoModelForCausalLM.from_pretrained(str(base_path), **kwargs)
     if cfg.quant != "none":
         from peft import prepare_model_for_kbit_training
@@ -70,6 +71,10 @@ def load_model_for_training(cfg: TrainConfig, base_path: Path, device: str):
         model.enable_input_require_grads()
     if cfg.gradient_checkpointing:
         model.config.use_cache = False
+    if cfg.finetune == "full":
+        for p in model.parameters():
+            p.requires_grad_(True)
+        return model.to(device) if device == "cuda" else model
     present = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
     targets = [t for t in cfg.target_modules if t in present]
     if not targets:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from copilot.training.base_models import BaseModelSpec
 from copilot.training.config import ALL_LINEAR, TrainConfig
+from copilot.training.precision import PrecisionChoice
+from copilot.training.speed import SpeedEstimate, estimate_speed
 
 GIB = 1024 ** 3
 
@@ -116,6 +118,11 @@ def estimate_peak_memory(spec: BaseModelSpec, cfg: TrainConfig, *, on_gpu: bool 
     n_lora = lora_param_count(spec, cfg.lora_r, cfg.target_modules)
     opt_bytes = 2 if cfg.optimizer in ("adamw_8bit", "paged_adamw_8bit") else 8
     lora = n_lora * (4 + 4 + opt_bytes)  # fp32 weights + grads + two moments
+    full = 0
+    if cfg.finetune == "full":  # every weight: fp32 master weights, fp32 grads, AdamW's two moments
+        n_lora, lora = 0, 0
+        weights = (body + emb_params) * 4
+        full = (body + emb_params) * (4 + opt_bytes)
     b, s, h, L = cfg.batch_size, cfg.max_seq_len, spec.hidden_size, spec.n_layers
     act_w = 2 if cfg.precision != "fp32" else 4
     per_layer_full = b * s * h * 34 * act_w / 2 + b * s * spec.intermediate_size * 3 * act_w  # SDPA, no s^2 term
@@ -125,15 +132,44 @@ def estimate_peak_memory(spec: BaseModelSpec, cfg: TrainConfig, *, on_gpu: bool 
         activations = L * per_layer_full
     logits = b * s * spec.vocab_size * 4 * 2  # fp32 logits + their gradient
     overhead = 0.8 * GIB if on_gpu else 0.3 * GIB
-    total = (weights + lora + activations + logits) * 1.08 + overhead
-    return {"weights": int(weights), "lora_and_optimizer": int(lora), "activations": int(activations),
-            "logits": int(logits), "overhead": int(overhead), "total": int(total), "lora_params": n_lora}
+    total = (weights + lora + full + activations + logits) * 1.08 + overhead
+    return {"weights": int(weights), "lora_and_optimizer": int(lora), "grads_and_optimizer": int(full),
+            "activations": int(activations), "logits": int(logits), "overhead": int(overhead), "total": int(total),
+            "lora_params": n_lora, "finetune": cfg.finetune}
 
 
 def format_memory(est: dict) -> str:
-    parts = ", ".join(f"{k.replace('_', ' ')} {est[k] / GIB:.2f}" for k in
-                      ("weights", "lora_and_optimizer", "activations", "logits", "overhead"))
-    return f"estimated peak memory {est['total'] / GIB:.1f} GiB ({parts} GiB; {est['lora_params']:,} LoRA params)"
+    keys = ("weights", "grads_and_optimizer" if est.get("finetune") == "full" else "lora_and_optimizer",
+            "activations", "logits", "overhead")
+    parts = ", ".join(f"{k.replace('_', ' ')} {est[k] / GIB:.2f}" for k in keys)
+    what = "full fine-tuning" if est.get("finetune") == "full" else f"{est['lora_params']:,} LoRA params"
+    return f"estimated peak memory {est['total'] / GIB:.1f} GiB ({parts} GiB; {what})"
+
+
+def ram_gib() -> float | None:
+    """This machine's physical memory (None where psutil cannot tell)."""
+    try:
+        import psutil
+
+        return psutil.virtual_memory().total / GIB
+    except (ImportError, OSError):  # pragma: no cover
+        return None
+
+
+def check_memory(cfg: TrainConfig, spec: BaseModelSpec, gpu: "GPUInfo | None", ram: float | None = None) -> str:
+    """'' when the run may start, else why not. Full fine-tuning (weights + grads + AdamW states, 16 bytes a
+    parameter) is refused when its estimate exceeds the GPU's memory or, on the CPU, this machine's RAM; LoRA runs
+    are only warned about (the estimate is a guide, and QLoRA presets are sized to their GPU)."""
+    if cfg.finetune != "full" or not spec.n_params:
+        return ""
+    on_gpu = gpu is not None and cfg.device != "cpu"
+    est = estimate_peak_memory(spec, cfg, on_gpu=on_gpu)
+    have = gpu.total_gib if on_gpu else (ram if ram is not None else ram_gib())
+    if have is None or est["total"] <= have * GIB:
+        return ""
+    where = f"the GPU's {have:.1f} GiB" if on_gpu else f"this machine's {have:.1f} GiB of RAM"
+    return (f"full fine-tuning of {spec.display} does not fit: {format_memory(est)}, more than {where}; "
+            f"use finetune=lora (QLoRA on a GPU) or a smaller base model")
 
 
 # ------------------------------------------------------------------------------------------------ devices
@@ -164,22 +200,6 @@ def detect_gpu() -> GPUInfo | None:
     return gpus[0] if gpus else None
 
 
-# measured on the project's 2-vCPU machine (stack-notes §4, bench/bench_train.py): seconds per 512-token sequence
-CPU_SECONDS_PER_512 = {("smollm2-135m-instruct", "fp32"): 2.5, ("smollm2-135m-instruct", "bf16"): 1.3,
-                       ("smoke-mistral", "fp32"): 0.15, ("smoke-mistral", "bf16"): 0.15}
-
-
-def cpu_seconds_per_step(cfg: TrainConfig, spec: BaseModelSpec) -> float | None:
-    per = CPU_SECONDS_PER_512.get((spec.name, "bf16" if cfg.precision != "fp32" else "fp32"))
-    if per is None:
-        if not spec.n_params:
-            return None
-        per = 2.5 * spec.n_params / 134_515_008  # scale from SmolLM2 fp32
-    if cfg.quant == "nf4":
-        per = max(per, CPU_SECONDS_PER_512.get((spec.name, "fp32"), per))  # QLoRA on CPU saves memory, not time
-    return per * cfg.max_seq_len / 512 * cfg.batch_size * cfg.grad_accum
-
-
 @dataclass(frozen=True)
 class DeviceEstimate:
     """Where a config would train and what it needs there: the answer to "does it fit?" without reading text.
@@ -190,28 +210,34 @@ class DeviceEstimate:
     gpu: GPUInfo | None
     memory: dict  # estimate_peak_memory(): bytes by component, "total", "lora_params"
     fits: bool | None
-    seconds_per_step: float | None  # CPU only, from the measured table (None when unknown)
+    seconds_per_step: float | None  # CPU only, from the measured speed (speed.py; None when unknown)
     message: str
+    speed: SpeedEstimate | None = None  # tokens/s and where the figure comes from (an earlier run, the probe)
 
     @property
     def peak_gib(self) -> float:
         return self.memory["total"] / GIB
 
 
-def estimate_device(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> DeviceEstimate:
+def estimate_device(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None, *,
+                    choice: PrecisionChoice | None = None, measure: bool = True) -> DeviceEstimate:
+    """`choice`: the precision probe's figures when the caller has them (the GUI gets them from `copilot train
+    --presets`); `measure`: run the probe here when needed (about a second; never in a GUI thread)."""
     if gpu is not None and cfg.device != "cpu":
         est = estimate_peak_memory(spec, cfg, on_gpu=True)
         fits = est["total"] <= gpu.total_gib * GIB
         verdict = "fits" if fits else "DOES NOT FIT: choose a smaller preset"
         return DeviceEstimate("cuda", gpu, est, fits, None,
                               f"CUDA GPU {gpu.name} ({gpu.total_gib:.1f} GiB): {format_memory(est)} -> {verdict}")
-    sps = cpu_seconds_per_step(cfg, spec)
+    speed = estimate_speed(cfg, spec, device="cpu", choice=choice, measure=measure) if spec.n_params else None
+    sps = speed.seconds_per_step(cfg) if speed else None
     est = estimate_peak_memory(spec, cfg, on_gpu=False)
-    eta = f", expect ~{sps:.1f} s/step (~{sps * cfg.max_steps / 60:.0f} min for {cfg.max_steps} steps)" if sps else ""
+    eta = (f", expect ~{sps:.1f} s/step (~{sps * cfg.max_steps / 60:.0f} min for {cfg.max_steps} steps; "
+           f"{speed.detail})" if speed else "")
     prefix = "no CUDA GPU: training" if gpu is None else "training"
     return DeviceEstimate("cpu", gpu, est, None, sps,
                           f"{prefix} will run on CPU with {spec.display}{eta}; "
-                          f"{format_memory(est).replace('estimated peak memory', 'estimated peak RAM')}")
+                          f"{format_memory(est).replace('estimated peak memory', 'estimated peak RAM')}", speed)
 
 
 def device_message(cfg: TrainConfig, spec: BaseModelSpec, gpu: GPUInfo | None) -> str:

@@ -16,8 +16,34 @@ CHECKPOINTS = "checkpoints"
 METRICS = "metrics.jsonl"
 STATUS = "status.json"
 STOP_FILE = "STOP"
-ADAPTER_DIR = "adapter"
+ADAPTER_DIR = "adapter"  # a LoRA run's result
+MODEL_DIR = "model"  # a full fine-tuning run's result: a whole Hugging Face model folder (weights + tokenizer)
 RUN_INFO = "run.json"
+
+
+def result_dir_name(finetune: str) -> str:
+    """The folder a finished run leaves: adapter/ (finetune=lora) or model/ (finetune=full)."""
+    return MODEL_DIR if finetune == "full" else ADAPTER_DIR
+
+
+def finished_result(run_dir: Path) -> Path | None:
+    """The finished run's adapter/ or model/ folder (the one with a manifest.json), else None."""
+    for name in (ADAPTER_DIR, MODEL_DIR):
+        p = Path(run_dir) / name
+        if (p / "manifest.json").is_file():
+            return p
+    return None
+
+
+def run_finetune(run_dir: Path) -> str:
+    """"lora" or "full": what a finished run left (model/ or adapter/), else how its config.json trains ("lora"
+    when neither says, as before full fine-tuning)."""
+    if finished_result(run_dir) is not None:
+        return "full" if finished_result(run_dir).name == MODEL_DIR else "lora"
+    try:
+        return str(json.loads((Path(run_dir) / "config.json").read_text()).get("finetune", "lora"))
+    except (OSError, json.JSONDecodeError):
+        return "lora"
 
 
 def write_status(run_dir: Path, **fields) -> dict:

@@ -158,6 +158,8 @@ def describe(run_dir: Path) -> str:
     if last:
         parts.append(f"loss {last.get('loss')}")
         parts.append(f"{last.get('tokens_per_s')} tok/s")
+    if state is not None and state.active and st.get("eta_s") is not None:
+        parts.append(f"ETA {st['eta_s'] / 60:.1f} min ({st.get('eta_source', '')})")
     if st.get("last_checkpoint_step"):
         parts.append(f"last checkpoint step {st['last_checkpoint_step']}")
     if st.get("final_eval"):

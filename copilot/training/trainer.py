@@ -18,8 +18,8 @@ from typing import Callable
 from copilot.fileio import atomic_write_json, utc_now
 from copilot.training.checkpoints import checkpoint_dirs, clear_unfinished, find_resume_checkpoint
 from copilot.training.config import TrainConfig
-from copilot.training.run_folder import (ADAPTER_DIR, METRICS, RUN_INFO, STOP_FILE, read_status,  # noqa: F401
-                                         truncate_metrics, write_status)
+from copilot.training.run_folder import (ADAPTER_DIR, METRICS, RUN_INFO, STOP_FILE, finished_result,  # noqa: F401
+                                         read_status, result_dir_name, truncate_metrics, write_status)
 from copilot.training.run_state import RunState
 
 
@@ -75,6 +75,7 @@ def prepare_run(cfg: TrainConfig, run_dir: Path, base, log) -> RunContext:
     device = pick_device(cfg)
     if base is None:
         base = resolve_base_model(cfg.base_model, log=log)
+    refuse_if_too_big(cfg, base.spec, device)
     dataset_dir, ds_manifest = load_dataset_dir(cfg.dataset)
     tok = AutoTokenizer.from_pretrained(str(base.path))
     encoder = ChatEncoder(tok)
@@ -88,6 +89,16 @@ def prepare_run(cfg: TrainConfig, run_dir: Path, base, log) -> RunContext:
     log(f"precision {choice.precision}: {choice.reason}")
     return RunContext(cfg, run_dir, base, device, choice, world, is_main, tok, encoder, dataset_dir, ds_manifest,
                       prompt_format, val_picks)
+
+
+def refuse_if_too_big(cfg: TrainConfig, spec, device: str) -> None:
+    """Full fine-tuning beyond the GPU's memory or the machine's RAM stops here with the estimate (ConfigError)."""
+    from copilot.training.config import ConfigError
+    from copilot.training.presets import check_memory, detect_gpu
+
+    problem = check_memory(cfg, spec, detect_gpu() if device == "cuda" else None)
+    if problem:
+        raise ConfigError(problem)
 
 
 def resume_point(ctx: RunContext, resume: bool, log) -> tuple[int, Path | None]:
@@ -134,6 +145,7 @@ def write_run_info(ctx: RunContext, method: str, extra: dict) -> None:
         "method": method, "base_model": ctx.base.to_dict(),
         "dataset": {"path": str(ctx.dataset_dir), "manifest": ctx.ds_manifest}, "prompt_format": ctx.prompt_format,
         "device": ctx.device, "world_size": ctx.world, "precision": ctx.precision.to_dict(),
+        "finetune": ctx.cfg.finetune, "result": result_dir_name(ctx.cfg.finetune),
         "val_picks": len(ctx.val_picks), "created": utc_now(), **extra})
 
 
@@ -151,10 +163,10 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
     run_dir = Path(run_dir)
     ctx = prepare_run(cfg, run_dir, base, log)
     start_step, ckpt = resume_point(ctx, resume, log)
-    if start_step >= cfg.max_steps and (run_dir / ADAPTER_DIR / "manifest.json").is_file():
+    done = finished_result(run_dir)
+    if start_step >= cfg.max_steps and done is not None:
         log(f"nothing to do: {run_dir} already finished {start_step} steps (raise max_steps to train on)")
-        return TrainResult(RunState.DONE, start_step, run_dir, ckpt, run_dir / ADAPTER_DIR,
-                           read_status(run_dir).get("final_eval"))
+        return TrainResult(RunState.DONE, start_step, run_dir, ckpt, done, read_status(run_dir).get("final_eval"))
     data = encode_jsonl(JsonlFile(ctx.dataset_dir / "train.jsonl"), ctx.encoder, cfg.max_seq_len,
                         cfg.max_train_examples)
     import torch
@@ -164,11 +176,13 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     write_run_info(ctx, "sft", {"trainable_params": n_trainable, "train_examples": data.n,
                                 "skipped_too_long": data.skipped})
+    finetune = "full fine-tuning" if cfg.finetune == "full" else "LoRA"
     if ctx.is_main:
         write_status(run_dir, state=RunState.RUNNING, pid=os.getpid(), step=start_step, max_steps=cfg.max_steps,
-                     message=f"training on {ctx.device}, precision {ctx.precision.reason}", started=utc_now(),
-                     precision=ctx.precision.precision, precision_reason=ctx.precision.reason)
-    log(f"training {ctx.base.spec.display} on {ctx.device} with TRL SFT: {n_trainable:,} trainable params, "
+                     message=f"training ({finetune}) on {ctx.device}, precision {ctx.precision.reason}",
+                     started=utc_now(), precision=ctx.precision.precision, precision_reason=ctx.precision.reason,
+                     finetune=cfg.finetune, **start_eta(ctx, start_step))
+    log(f"training {ctx.base.spec.display} on {ctx.device} with TRL SFT ({finetune}): {n_trainable:,} trainable params, "
         f"{data.n} train examples ({data.skipped} too long), steps {start_step}->{cfg.max_steps}")
     protocol = RunProtocol(run_dir, device=ctx.device, max_steps=cfg.max_steps, eval_every=cfg.eval_every,
                            keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
@@ -183,6 +197,31 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
     finally:
         protocol.close()
     return finish(ctx, trainer, protocol, log, skipped=data.skipped)
+
+
+def start_eta(ctx: RunContext, start_step: int) -> dict:
+    """status.json's ETA before the first step: the measured speed of an earlier run here, or the probe's."""
+    from copilot.training.speed import estimate_speed
+
+    if ctx.device != "cpu":
+        return {}
+    cfg = ctx.cfg.replace(precision=ctx.precision.precision)
+    speed = estimate_speed(cfg, ctx.base.spec, choice=ctx.precision if ctx.precision.fp32_gflops else None)
+    if speed is None:
+        return {}
+    sps = speed.seconds_per_step(cfg)  # each process takes its own batch: a step takes one batch's time
+    return {"eta_s": round(sps * max(0, cfg.max_steps - start_step), 1), "seconds_per_step": round(sps, 3),
+            "eta_source": speed.detail}
+
+
+def keep_speed(ctx: RunContext) -> None:
+    """An SFT run's measured tokens/s for the next estimate on this machine (speed.py)."""
+    from copilot.training.run_folder import read_metrics
+    from copilot.training.speed import record_run_speed
+
+    if ctx.is_main and ctx.cfg.method == "sft" and ctx.device == "cpu":
+        record_run_speed(ctx.run_dir, ctx.cfg, ctx.base.spec, ctx.device, ctx.precision.precision,
+                         read_metrics(ctx.run_dir))
 
 
 def use_project_schedule(trainer, cfg: TrainConfig) -> None:
@@ -201,9 +240,10 @@ def use_project_schedule(trainer, cfg: TrainConfig) -> None:
 
 
 def finish(ctx: RunContext, trainer, protocol, log, **manifest_extra) -> TrainResult:
-    """Stopped: status and the way to resume. Done: adapter/ with its manifest, status done."""
+    """Stopped: status and the way to resume. Done: adapter/ (LoRA) or model/ (full) with its manifest."""
     run_dir, step = ctx.run_dir, trainer.state.global_step + protocol.step_offset
     last = protocol.last_checkpoint or (checkpoint_dirs(run_dir)[-1][1] if checkpoint_dirs(run_dir) else None)
+    keep_speed(ctx)
     if protocol.stopped:
         if ctx.is_main:
             (run_dir / STOP_FILE).unlink(missing_ok=True)
@@ -216,22 +256,33 @@ def finish(ctx: RunContext, trainer, protocol, log, **manifest_extra) -> TrainRe
     final_eval = protocol.final_eval
     if ctx.is_main:
         adapter_dir = write_final_adapter(ctx, trainer.model, step, final_eval, **manifest_extra)
-        write_status(run_dir, state=RunState.DONE, step=step, pid=None, message="finished", final_eval=final_eval,
-                     adapter=str(adapter_dir), skipped_too_long=manifest_extra.get("skipped", 0))
-    log(f"done: {step} steps; adapter in {adapter_dir}" + (f"; validation {final_eval}" if final_eval else ""))
+        what = "adapter" if ctx.cfg.finetune == "lora" else "model"
+        write_status(run_dir, state=RunState.DONE, step=step, pid=None, message=f"finished; {what} in {adapter_dir}",
+                     final_eval=final_eval, skipped_too_long=manifest_extra.get("skipped", 0),
+                     finetune=ctx.cfg.finetune, result=str(adapter_dir), **{what: str(adapter_dir)})
+    log(f"done: {step} steps; {ctx.cfg.finetune} result in {adapter_dir}"
+        + (f"; validation {final_eval}" if final_eval else ""))
     return TrainResult(RunState.DONE, step, run_dir, last, adapter_dir, final_eval)
 
 
 def write_final_adapter(ctx: RunContext, model, step: int, final_eval: dict | None, **extra) -> Path:
-    out = ctx.run_dir / ADAPTER_DIR
-    tmp = ctx.run_dir / f".tmp-{ADAPTER_DIR}"
+    """adapter/ (the LoRA adapter) or, with finetune=full, model/ (weights, config and tokenizer: a model folder
+    that loads and exports on its own), with manifest.json; written under a temporary name, then renamed."""
+    name = result_dir_name(ctx.cfg.finetune)
+    out = ctx.run_dir / name
+    tmp = ctx.run_dir / f".tmp-{name}"
     if tmp.exists():
         shutil.rmtree(tmp)
     inner = model.module if hasattr(model, "module") else model
-    kept = ["default"] if "default" in getattr(inner, "peft_config", {}) else None  # not DPO's frozen "ref" copy
-    inner.save_pretrained(str(tmp), safe_serialization=True, selected_adapters=kept)
+    if ctx.cfg.finetune == "full":
+        inner.save_pretrained(str(tmp), safe_serialization=True)
+        ctx.tok.save_pretrained(str(tmp))
+    else:
+        kept = ["default"] if "default" in getattr(inner, "peft_config", {}) else None  # not DPO's "ref" copy
+        inner.save_pretrained(str(tmp), safe_serialization=True, selected_adapters=kept)
     atomic_write_json(tmp / "manifest.json", {
-        "kind": "lora-adapter", "base_model": ctx.base.to_dict(), "prompt_format": ctx.prompt_format,
+        "kind": "full-model" if ctx.cfg.finetune == "full" else "lora-adapter", "finetune": ctx.cfg.finetune,
+        "base_model": ctx.base.to_dict(), "prompt_format": ctx.prompt_format,
         "dataset": {"path": ctx.cfg.dataset, "manifest": ctx.ds_manifest}, "steps": step,
         "config": ctx.cfg.to_dict(), "precision": ctx.precision.to_dict(),
         "eval": {"validation_picks": final_eval} if final_eval else {},

@@ -105,6 +105,32 @@ def test_opens_on_a_real_base_model_never_the_test_model(panel, qtbot):
     assert run.start() is None and "dataset first" in run.state_label.text()
 
 
+def test_full_fine_tuning_is_a_choice_with_its_memory_estimate(panel, qtbot, artifacts_dir):
+    from copilot.training.presets import ram_gib
+
+    _, model, run, _ = sections(panel)
+    s = panel.session
+    qtbot.waitUntil(lambda: s.gpu_known, timeout=120000)
+    model.preset_combo.setCurrentIndex(model.preset_combo.findData("cpu-small"))
+    model.finetune_combo.setCurrentIndex(model.finetune_combo.findData("full"))
+    assert s.choice.finetune == "full" and s.config().finetune == "full"
+    text = model.device_label.text()
+    assert "grads and optimizer" in text and "full fine-tuning" in text and "LoRA params" not in text
+    if s.gpu is None:
+        panel.grab().save(str(artifacts_dir / "training-panel-full-finetune.png"))
+    model.preset_combo.setCurrentIndex(model.preset_combo.findData("gpu-8gb"))  # QLoRA: full is impossible
+    assert "cannot train a quantised base (quant=nf4)" in model.device_label.text()
+    assert model.device_label.property("role") == "error"
+    if s.gpu is None and (ram_gib() or 0) < 100:  # Mistral-7B fully fine-tuned on this CPU: refused, with why
+        model.preset_combo.setCurrentIndex(model.preset_combo.findData("cpu-small"))
+        model.base_combo.setCurrentIndex(model.base_combo.findData("mistral-7b-instruct"))
+        text = model.device_label.text()
+        assert text.startswith("Cannot start: full fine-tuning of Mistral-7B") and "RAM" in text
+        assert model.device_label.property("role") == "error"
+    model.finetune_combo.setCurrentIndex(model.finetune_combo.findData("lora"))
+    assert s.choice.finetune == "lora" and "LoRA params" in model.device_label.text()
+
+
 def test_opens_the_latest_run_and_replays_it_through_the_cli(home, qtbot, tmp_path):
     from copilot.training.run_state import RunState
     from copilot.training.presets import config_from_preset

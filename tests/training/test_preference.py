@@ -149,3 +149,49 @@ def test_a_short_run_tokenizes_only_the_pairs_it_uses():
     ids = [pairs.index(p) for p in few]
     assert len(ids) == len(set(ids)) == 12
     assert pairs_for_steps(pairs, 12, seed=1) == few and pairs_for_steps(pairs, 12, seed=2) != few
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("finetune", ["lora", "full"])
+def test_a_stopped_spin_run_resumes_in_its_round(smoke_base, tmp_path, finetune):
+    """SPIN, 2 rounds of 3 steps: stopped by the STOP file at step 5 (round 2), resumed: round 1 is kept, round 2
+    continues from its checkpoint against its own reference, and the loss curve is the uninterrupted run's."""
+    from copilot.training.dpo import train_preference
+    from copilot.training.run_folder import STOP_FILE, read_status
+    from copilot.training.spin import round_dir
+    from copilot.training.trainer import train
+
+    ds = write_dataset(tmp_path / "ds", n_train=16, n_val=2)
+    sft = tmp_path / "sft"
+    train(config_from_preset("smoke", dataset=str(ds), max_steps=4, save_every=4, eval_examples=0,
+                             finetune=finetune), sft, base=smoke_base, log=quiet)
+    cfg = config_from_preset("smoke", dataset=str(ds), method="spin", from_run=str(sft), max_steps=6, save_every=2,
+                             eval_examples=2, spin_rounds=2, spin_pool=8, finetune=finetune)
+    ref = tmp_path / "uninterrupted"
+    train_preference(cfg, ref, base=smoke_base, log=quiet)
+
+    run = tmp_path / "run"
+
+    def stop_at_5(rec):
+        if rec["step"] == 5:
+            (run / STOP_FILE).write_text("stop")
+
+    res = train_preference(cfg, run, base=smoke_base, on_step=stop_at_5, log=quiet)
+    assert res.state == "stopped" and res.step == 5
+    st = read_status(run)
+    assert st["state"] == "stopped" and [r["round"] for r in st["spin_rounds"]] == [1]
+    assert (round_dir(run, 2) / "pairs.jsonl").is_file() and (round_dir(run, 2) / "start").is_dir()
+    said = []
+    res = train_preference(cfg, run, base=smoke_base, log=said.append)
+    assert res.state == "done" and res.step == 6
+    assert any("resuming round 2/2 at step 5" in s for s in said), said
+    assert not any("SPIN round 1/2" in s for s in said)  # round 1 is not played again
+    got, want = lines(run), lines(ref)
+    assert [(m["step"], m["round"]) for m in got] == [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 2)]
+    for a, b in zip(got, want):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-5), (a["step"], a["loss"], b["loss"])
+    st = read_status(run)
+    assert st["state"] == "done" and [r["round"] for r in st["spin_rounds"]] == [1, 2]
+    assert st["spin_rounds"] == read_status(ref)["spin_rounds"]  # same pairs, same evaluations
+    result = run / ("model" if finetune == "full" else "adapter")
+    assert json.loads((result / "manifest.json").read_text())["config"]["method"] == "spin"

@@ -42,6 +42,15 @@ class ModelSection(QGroupBox):
         form.addRow("Preset", self.preset_combo)
         form.addRow("Base model", self.base_combo)
         form.addRow("Steps", self.steps)
+        self.finetune_combo = QComboBox()
+        self.finetune_combo.addItem("LoRA adapter", "lora")
+        self.finetune_combo.addItem("Full fine-tuning (every weight; small models)", "full")
+        self.finetune_combo.setToolTip("LoRA trains a small adapter on the frozen base (QLoRA on a GPU); full "
+                                       "fine-tuning trains every weight: 16 bytes a parameter (weights, gradients, "
+                                       "AdamW), so only small models fit")
+        form.addRow("Fine-tuning", self.finetune_combo)
+        self.finetune_combo.currentIndexChanged.connect(
+            lambda _=0: session.set_choice(finetune=self.finetune_combo.currentData()))
         self.device_label = label("Looking for a CUDA GPU…", "muted")
         form.addRow(self.device_label)
         self.preset_combo.currentIndexChanged.connect(lambda _=0: self.choose_preset(self.preset_combo.currentData()))
@@ -66,7 +75,8 @@ class ModelSection(QGroupBox):
                                 max_steps=int(p.overrides.get("max_steps", 100)))
 
     def _show_choice(self, choice: TrainChoice) -> None:
-        for combo, value in ((self.preset_combo, choice.preset), (self.base_combo, choice.base_model)):
+        for combo, value in ((self.preset_combo, choice.preset), (self.base_combo, choice.base_model),
+                             (self.finetune_combo, choice.finetune)):
             i = combo.findData(value)
             if i >= 0 and i != combo.currentIndex():
                 combo.blockSignals(True)
@@ -95,13 +105,19 @@ class ModelSection(QGroupBox):
                 self.session.log.emit(f"GPU check failed ({res.error}): training can use the CPU presets")
             if self.session.choice_is_default and data.get("recommended"):
                 self.choose_preset(data["recommended"], by_user=False)
+            if isinstance(data.get("probe"), dict):  # the CPU's measured matmul speed: the time estimate uses it
+                from copilot.training.precision import PrecisionChoice
+
+                p = data["probe"]
+                self.session.probe = PrecisionChoice(p["precision"], p["reason"], p.get("fp32_gflops"),
+                                                     p.get("bf16_gflops"), tuple(p.get("cpu_flags") or ()))
             self.session.set_gpu(GPUInfo(int(g["index"]), str(g["name"]), float(g["total_gib"])) if g else None)
 
         self.session.start_job(JOB, ["train", "--presets"], None, finished, echo=False)
 
     def update_estimate(self) -> None:
         from copilot.training.base_models import spec_for
-        from copilot.training.presets import estimate_device
+        from copilot.training.presets import check_memory, estimate_device
 
         s = self.session
         try:
@@ -112,9 +128,10 @@ class ModelSection(QGroupBox):
             return
         spec = spec_for(cfg.base_model)
         gpu = s.gpu if s.gpu_known else None
-        estimate = estimate_device(cfg, spec, gpu)
+        estimate = estimate_device(cfg, spec, gpu, choice=s.probe, measure=False)  # no probe in the UI thread
         msg = estimate.message
         role = "muted"
+        too_big = check_memory(cfg, spec, gpu if cfg.device != "cpu" else None)
         if not s.gpu_known:
             msg = "Looking for a CUDA GPU… " + msg.split(": ", 1)[-1]
         elif gpu is None and cfg.device == "cuda":
@@ -125,9 +142,11 @@ class ModelSection(QGroupBox):
             msg = msg[0].upper() + msg[1:] + "."
         elif estimate.fits is False:
             role = "warning"
+        if too_big:
+            msg, role = f"Cannot start: {too_big}.", "error"
         if spec.kind == "random":
             msg += " This base model has random weights: it checks the pipeline and makes no useful picks."
-            role = "warning"
+            role = "error" if too_big else "warning"
         if FROZEN:
             msg, role = FROZEN_HELP, "warning"
         self.device_label.setText(msg)

@@ -59,8 +59,9 @@ class TrainingPanel(QWidget):
         root.setContentsMargins(12, 12, 12, 12)
         head = QHBoxLayout()
         head.addWidget(label("Training", "title", wrap=False))
-        head.addWidget(label("Fine-tune a pick model on 17lands drafts: build a dataset, train a LoRA adapter, export "
-                             "it to GGUF for the live panel. Each step runs a `copilot` command, shown in the log.",
+        head.addWidget(label("Fine-tune a pick model on 17lands drafts: build a dataset, train a LoRA adapter (or "
+                             "every weight of a small model), export it to GGUF for the live panel. Each step runs "
+                             "a `copilot` command, shown in the log.",
                              "muted"), 1)
         root.addLayout(head)
         for row in SECTIONS:

@@ -225,7 +225,8 @@ class RunSection(QGroupBox):
         s = self.session
         if cfg.get("preset") and cfg.get("base_model"):
             s.set_choice(preset=cfg["preset"], base_model=cfg["base_model"],
-                         max_steps=int(cfg.get("max_steps") or s.choice.max_steps))
+                         max_steps=int(cfg.get("max_steps") or s.choice.max_steps),
+                         finetune=str(cfg.get("finetune") or "lora"))
         ds = Path(cfg["dataset"]) if cfg.get("dataset") else None
         if s.dataset_dir is None and ds is not None and (ds / "manifest.json").is_file():
             s.load_dataset(ds)
@@ -278,7 +279,9 @@ class RunSection(QGroupBox):
             RunState.STOPPING: f"Run {name}: stop requested; the run saves a checkpoint after the current step…",
             RunState.STOPPED: f"Run {name}: stopped at step {self.step()} with a checkpoint. Resume continues "
                               f"from it.",
-            RunState.DONE: f"Run {name}: finished ({self.step()} steps). Evaluate & export it below.",
+            RunState.DONE: f"Run {name}: finished ({self.step()} steps). Evaluate & export it below."
+                           + (" Full fine-tuning: the whole model is in model/." if s.choice.finetune == "full"
+                              else ""),
             RunState.FAILED: f"Run {name}: ended without finishing"
                              + (f" ({self._message})" if self._message else "")
                              + "; Resume continues from the last checkpoint.",

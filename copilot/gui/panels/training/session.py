@@ -27,11 +27,12 @@ DEFAULT_PRESET = "cpu-small"  # until `copilot train --presets` has said what th
 
 @dataclass(frozen=True)
 class TrainChoice:
-    """The preset, base model and step count chosen for the next run."""
+    """The preset, base model, step count and way of fine-tuning (lora | full) chosen for the next run."""
 
     preset: str = DEFAULT_PRESET
     base_model: str = "smollm2-135m-instruct"
     max_steps: int = 300
+    finetune: str = "lora"
 
 
 def runs_dir() -> Path:
@@ -84,6 +85,7 @@ class TrainingSession(QObject):
         self.choice_is_default = True  # nobody (user, opened run) chose yet: the GPU's recommendation applies
         self.gpu = None  # copilot.training.presets.GPUInfo or None
         self.gpu_known = False
+        self.probe = None  # precision.PrecisionChoice from `copilot train --presets`: the CPU's measured speed
         self.run_dir: Path | None = None
         self.state: RunState | None = None
 
@@ -132,7 +134,7 @@ class TrainingSession(QObject):
         from copilot.training.presets import config_from_preset
 
         c = self.choice
-        cfg = config_from_preset(c.preset, base_model=c.base_model, max_steps=c.max_steps,
+        cfg = config_from_preset(c.preset, base_model=c.base_model, max_steps=c.max_steps, finetune=c.finetune,
                                  dataset=dataset or str(self.dataset_dir or "(dataset)"))
         return cfg.replace(**overrides) if overrides else cfg
 
@@ -156,5 +158,6 @@ class TrainingSession(QObject):
         return self.state is not None and self.state.active
 
     def has_adapter(self) -> bool:
-        return self.run_dir is not None and ((self.run_dir / "adapter").is_dir()
+        """The run has something to export: adapter/ (LoRA), model/ (full fine-tuning) or a checkpoint."""
+        return self.run_dir is not None and ((self.run_dir / "adapter").is_dir() or (self.run_dir / "model").is_dir()
                                              or (self.run_dir / "checkpoints").is_dir())
