@@ -218,19 +218,15 @@ class ConversationFormat:
         return sorted(pack, key=key)
 
     @staticmethod
-    def our_colours(pool: Sequence[Card]) -> tuple[str, ...]:
-        """The pool's two main colours (`picking.colors`: a gold card's weight split over its colours), none before
-        OUR_COLOURS_FROM coloured cards."""
-        if sum(1 for c in pool if (c.color_identity or c.colors) and not c.is_basic_land) < OUR_COLOURS_FROM:
-            return ()
-        return main_colors(pool_color_weights(pool))
-
-    @staticmethod
-    def colour_line(pool: Sequence[Card]) -> str:
-        """'Our colours: B 5, G 3.5, W 1 (11 cards).' (colours=1, every pick)."""
+    def colour_summary(pool: Sequence[Card]) -> tuple[str, tuple[str, ...]]:
+        """('Our colours: B 5, G 3.5, W 1 (11 cards).', the pool's two main colours) from one weighting of the pool
+        (`picking.colors`: a gold card's weight split over its colours); no main colours before OUR_COLOURS_FROM
+        coloured cards (colours=1, every pick)."""
         w = pool_color_weights(pool)
-        parts = [f"{c} {w[c]:g}" for c in sorted((c for c in w if w[c] > 0), key=lambda c: (-w[c], COLOR_ORDER.index(c)))]
-        return f"Our colours: {', '.join(parts) if parts else 'none yet'} ({len(pool)} cards)."
+        ranked = sorted((c for c in w if w[c] > 0), key=lambda c: (-w[c], COLOR_ORDER.index(c)))
+        line = f"Our colours: {', '.join(f'{c} {w[c]:g}' for c in ranked) or 'none yet'} ({len(pool)} cards)."
+        coloured = sum(1 for c in pool if (c.color_identity or c.colors) and not c.is_basic_land)
+        return line, main_colors(w) if coloured >= OUR_COLOURS_FROM else ()
 
     @staticmethod
     def colour_tag(card: Card, ours: tuple[str, ...]) -> str:
@@ -319,8 +315,8 @@ class ConversationFormat:
                 lines.append(sig)
         ours: tuple[str, ...] = ()
         if self.colours:
-            lines.append(self.colour_line(pool))
-            ours = self.our_colours(pool)
+            line, ours = self.colour_summary(pool)
+            lines.append(line)
         for card in self.pack_order(turn.pack, set_code):
             lines.append(self.card_line(card, card.name not in mentioned, set_code) + self.colour_tag(card, ours))
             mentioned.add(card.name)

@@ -51,10 +51,11 @@ def _picks(examples):
         yield from pick_examples(ex)
 
 
-def sample_picks(examples, n: int, rng: random.Random) -> list[dict]:
-    """`n` picks drawn without replacement from all picks of the lines (SPIN's self-play pool)."""
+def sample_pools(examples, n: int, rounds: int, rng: random.Random) -> list[list[dict]]:
+    """SPIN's self-play pools: for each round, `n` picks drawn without replacement from all picks of the lines
+    (expanded once)."""
     picks = list(_picks(examples))
-    return rng.sample(picks, min(n, len(picks)))
+    return [rng.sample(picks, min(n, len(picks))) for _ in range(rounds)]
 
 
 def random_pairs(examples, per_pick: int, seed: int) -> list[Pair]:

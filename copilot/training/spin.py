@@ -66,7 +66,7 @@ def train_spin(ctx, sft_result: Path, examples: list, on_step, log, resume: bool
     from copilot.training.callbacks import RunProtocol
     from copilot.training.dpo import _dpo_trainer, _running, load_policy
     from copilot.training.model_setup import autocast_ctx
-    from copilot.training.preference import sample_picks, self_play_pairs
+    from copilot.training.preference import sample_pools, self_play_pairs
     from copilot.training.trainer import finish, resume_point, validation_fn, write_run_info
 
     cfg = ctx.cfg
@@ -75,7 +75,7 @@ def train_spin(ctx, sft_result: Path, examples: list, on_step, log, resume: bool
     start_step, ckpt = resume_point(ctx, resume, log)
     per_round = max(1, cfg.max_steps // cfg.spin_rounds)
     rng = random.Random(cfg.seed)
-    pools = [sample_picks(examples, cfg.spin_pool, rng) for _ in range(cfg.spin_rounds)]
+    pools = sample_pools(examples, cfg.spin_pool, cfg.spin_rounds, rng)
     done, within = divmod(start_step, per_round)
     first, mid_round = done + 1, ckpt is not None and within != 0  # the round of step start_step + 1
     rounds = [r for r in read_status(ctx.run_dir).get("spin_rounds") or [] if r.get("round", 0) < first]

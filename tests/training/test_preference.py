@@ -122,7 +122,7 @@ def test_pairs_and_self_play_pool_take_every_pick_of_a_conversation(shared_data,
     import random
 
     from copilot.training.dataset import DatasetConfig, build_dataset, iter_examples
-    from copilot.training.preference import random_pairs, sample_picks
+    from copilot.training.preference import random_pairs, sample_pools
 
     build_dataset(DatasetConfig(picks=shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz", out=tmp_path / "c",
                                 prompt_format="conversation", catalog="none", max_drafts=2, val_drafts=1,
@@ -135,7 +135,7 @@ def test_pairs_and_self_play_pool_take_every_pick_of_a_conversation(shared_data,
         turn = p.messages[-1]["content"]
         assert p.messages[-1]["role"] == "user" and p.chosen in turn and p.rejected in turn
     assert {len(p.messages) for p in pairs} == {2 + 2 * k for k in range(13)}  # the conversation up to the pick
-    picks = sample_picks(examples, 20, random.Random(0))
+    picks = sample_pools(examples, 20, 1, random.Random(0))[0]
     assert len(picks) == 20 and all(x["messages"][-1]["role"] == "assistant" for x in picks)
     assert len({len(x["messages"]) for x in picks}) > 3
 
