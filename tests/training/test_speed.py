@@ -75,8 +75,9 @@ def test_a_run_keeps_its_speed_and_status_has_its_eta(smoke_base, tmp_path):
     assert rec["run"] == str(run) and rec["steps"] == 4
     assert rec["tokens_per_s"] == pytest.approx(statistics.median(m["tokens_per_s"] for m in ms[1:]), abs=0.06)
     st = read_status(run)
+    # status.json keeps 3 decimals: a 0.07 s step is only that close to the mean
     assert st["eta_s"] == 0 and st["seconds_per_step"] == pytest.approx(
-        statistics.mean(m["step_time_s"] for m in ms), rel=1e-3)
+        statistics.mean(m["step_time_s"] for m in ms), abs=5.01e-4)
     assert st["eta_source"] == "this run's last 5 step(s)"
     est = estimate_device(cfg, smoke_base.spec, None, measure=False)
     assert est.speed.source == "measured" and est.speed.tokens_per_s == rec["tokens_per_s"]
