@@ -37,6 +37,11 @@ datasets, model manifests and engines record):
   cards last), so that a small model starts from the ratings engine's answer in first place.
 - ``colours``: ``1`` adds "Our colours: B 5, G 3 (9 cards)." to every pick and tags each coloured card ``[ours]``
   (within the pool's two main colours) or ``[off]``, once the pool holds OUR_COLOURS_FROM coloured cards.
+- ``answer``: ``name`` (default): the assistant answers with the card's name; ``label``: every pack line starts with
+  a letter (``A) ``, ``B) ``, ... in the listed order) and the answer is the letter and the name (``C) Hand That
+  Hurts``). The decision is then the answer's first token, the name after it a copy of the line: with
+  ``order=rating`` a small model learns "A unless a later card suits us better" from a few hundred picks instead of
+  learning every card's name as an answer. A card's answer depends on its pack (`answer(card, ctx)`).
 
 Every turn's text depends only on that pick and the ones before it, so the conversation of pick N is a prefix of the
 conversation of pick N+1: a KV cache kept between picks evaluates only the new answer and the new user turn.
@@ -65,6 +70,10 @@ SYSTEM_V2 = (
     "We draft one pick at a time: each message shows the pack in front of us, and the cards you chose earlier in "
     "this conversation are our pool. Answer with the card's name only (two names, one per line, when asked for two)."
 )
+SYSTEM_V2_LABEL = SYSTEM_V2.replace(
+    "Answer with the card's name only (two names, one per line, when asked for two).",
+    "Answer with the card's letter and name as the pack lists them, e.g. \"B) Name\" (two, one per line, when "
+    "asked for two).")
 
 
 class Knowledge(str, Enum):
@@ -89,8 +98,16 @@ class Order(str, Enum):
     RATING = "rating"
 
 
+class Answer(str, Enum):
+    NAME = "name"
+    LABEL = "label"
+
+
+LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # a pack has at most 15 cards (a Pick-Two pack, 14 + a few in cubes)
+
+
 _DEFAULTS = {"knowledge": Knowledge.BASIC.value, "repeat": "0", "signals": "0", "reminder": Reminder.AUTO.value,
-             "order": Order.PACK.value, "colours": "0"}
+             "order": Order.PACK.value, "colours": "0", "answer": Answer.NAME.value}
 OUR_COLOURS_FROM = 2  # coloured pool cards before "our colours" (the two most common) are named
 
 
@@ -122,6 +139,7 @@ class ConversationFormat:
     reminder: Reminder = Reminder.AUTO
     order: Order = Order.PACK
     colours: bool = False
+    answer_kind: Answer = Answer.NAME
     system: str = SYSTEM_V2
     version: int = VERSION
     conversational: bool = True
@@ -146,7 +164,7 @@ class ConversationFormat:
     def options(self) -> dict[str, str]:
         return {"knowledge": self.knowledge.value, "repeat": str(int(self.repeat)),
                 "signals": str(int(self.signals)), "reminder": self.reminder.value, "order": self.order.value,
-                "colours": str(int(self.colours))}
+                "colours": str(int(self.colours)), "answer": self.answer_kind.value}
 
     @classmethod
     def parse(cls, spec: str) -> "ConversationFormat":
@@ -175,9 +193,14 @@ class ConversationFormat:
             order = Order(opts["order"])
         except ValueError:
             raise FormatOptionError(f"order={opts['order']!r}: expected pack or rating") from None
+        try:
+            answer = Answer(opts["answer"])
+        except ValueError:
+            raise FormatOptionError(f"answer={opts['answer']!r}: expected name or label") from None
         return cls(knowledge=knowledge, repeat=_flag("repeat", opts["repeat"]),
                    signals=_flag("signals", opts["signals"]), reminder=reminder, order=order,
-                   colours=_flag("colours", opts["colours"]))
+                   colours=_flag("colours", opts["colours"]), answer_kind=answer,
+                   system=SYSTEM_V2_LABEL if answer is Answer.LABEL else SYSTEM_V2)
 
     # ------------------------------------------------------------------ card lines
     def _rating(self, card: Card, set_code: str | None):
@@ -216,6 +239,14 @@ class ConversationFormat:
             return -(r.gih_wr if r is not None and r.gih_wr is not None else -1.0)
 
         return sorted(pack, key=key)
+
+    def labels(self, pack: Sequence[Card], set_code: str | None) -> dict[str, str]:
+        """{card name: its letter} in the listed order (answer=label); a second copy's line gets its own letter and
+        the name keeps the first."""
+        out: dict[str, str] = {}
+        for i, card in enumerate(self.pack_order(pack, set_code)):
+            out.setdefault(card.name, LABELS[i % len(LABELS)])
+        return out
 
     @staticmethod
     def colour_summary(pool: Sequence[Card]) -> tuple[str, tuple[str, ...]]:
@@ -317,17 +348,35 @@ class ConversationFormat:
         if self.colours:
             line, ours = self.colour_summary(pool)
             lines.append(line)
-        for card in self.pack_order(turn.pack, set_code):
-            lines.append(self.card_line(card, card.name not in mentioned, set_code) + self.colour_tag(card, ours))
+        labelled = self.answer_kind is Answer.LABEL
+        for i, card in enumerate(self.pack_order(turn.pack, set_code)):
+            label = f"{LABELS[i % len(LABELS)]}) " if labelled else ""
+            line = self.card_line(card, card.name not in mentioned, set_code)
+            lines.append(label + line + self.colour_tag(card, ours))
             mentioned.add(card.name)
         return "\n".join(lines)
 
-    def answer(self, card: Card) -> str:
-        """The assistant's answer for taking `card`: its name (as the pack lists it)."""
+    @property
+    def answers_differ_from_names(self) -> bool:
+        """True when an answer is not the card's name alone (answer=label): datasets then store answer texts."""
+        return self.answer_kind is Answer.LABEL
+
+    def answer(self, card: Card, ctx: PickContext | None = None) -> str:
+        """The assistant's answer for taking `card` from the pack of `ctx`: its name (as the pack lists it), or with
+        answer=label its letter in that pack and its name ("C) Name"; the name alone when no pack is given)."""
+        if self.answer_kind is Answer.LABEL and ctx is not None:
+            return self._labelled(card, ctx.pack, ctx.set_code)
         return card.name
 
-    def answer_cards(self, cards: Iterable[Card]) -> str:
-        return "\n".join(self.answer(c) for c in cards)
+    def _labelled(self, card: Card, pack: Sequence[Card], set_code: str | None) -> str:
+        label = self.labels(pack, set_code).get(card.name)
+        return f"{label}) {card.name}" if label else card.name
+
+    def answer_cards(self, cards: Iterable[Card], pack: Sequence[Card] = (), set_code: str | None = None) -> str:
+        """The answer for taking `cards` (one per line) from `pack`."""
+        if self.answer_kind is Answer.LABEL and pack:
+            return "\n".join(self._labelled(c, pack, set_code) for c in cards)
+        return "\n".join(c.name for c in cards)
 
     # ------------------------------------------------------------------ whole conversations
     def messages(self, ctx: PickContext, since_pack: int | None = None) -> list[dict]:
@@ -359,17 +408,18 @@ class ConversationFormat:
             msgs.append({"role": "user", "content": self.user_text(t, skipped + shown[:i], mentioned, pool, remind,
                                                                      ctx.set_code, sig)})
             if not current:
-                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked)})
+                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked, t.pack, ctx.set_code)})
                 pool.extend(t.picked)
         return msgs
 
     def example(self, ctx: PickContext, picked_card: Card) -> dict:
         """The conversation up to this pick and its answer ({"messages": [...]}); see `sequence` for drafts."""
-        return {"messages": self.messages(ctx) + [{"role": "assistant", "content": self.answer(picked_card)}]}
+        return {"messages": self.messages(ctx) + [{"role": "assistant", "content": self.answer(picked_card, ctx)}]}
 
     def sequence(self, ctx: PickContext, picked: Sequence[Card], since_pack: int | None = None) -> list[dict]:
         """A training sequence ending with the pick of `ctx`: every assistant turn is a supervised pick."""
-        return self.messages(ctx, since_pack) + [{"role": "assistant", "content": self.answer_cards(picked)}]
+        return self.messages(ctx, since_pack) + [{"role": "assistant",
+                                                  "content": self.answer_cards(picked, ctx.pack, ctx.set_code)}]
 
 
 def _signal_ctx(ctx: PickContext, turn: Turn) -> PickContext | None:

@@ -353,7 +353,7 @@ class GGUFEngine(EngineBase):
             msgs = self.messages(ctx)
             unique: dict[str, object] = {}
             for card in ctx.pack:
-                unique.setdefault(self._fmt.answer(card), card)
+                unique.setdefault(self._fmt.answer(card, ctx), card)
             if self.grammar:
                 tokens, _ = self._prepare(msgs, list(unique))
                 return self._rank_grammar(ctx, tokens, unique, reuse, start)

@@ -201,7 +201,7 @@ class OpenAIEngine(EngineBase):
         fmt = get_format(self.format_name)
         unique: dict[str, object] = {}
         for card in ctx.pack:
-            unique.setdefault(fmt.answer(card), card)
+            unique.setdefault(fmt.answer(card, ctx), card)
         try:
             resp = self._get_client().chat.completions.create(
                 model=ep.model, messages=fmt.messages(ctx), temperature=0, max_tokens=self.max_tokens)

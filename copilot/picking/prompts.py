@@ -161,8 +161,8 @@ class PromptFormat:
         """[system, user]: the chat to send (append the assistant turn to score or train)."""
         return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user(ctx)}]
 
-    def answer(self, card: Card) -> str:
-        """The assistant's answer for picking `card`: its name (as the pack lists it)."""
+    def answer(self, card: Card, ctx: PickContext | None = None) -> str:
+        """The assistant's answer for picking `card` (from the pack of `ctx`): its name (as the pack lists it)."""
         return card.name
 
     def example(self, ctx: PickContext, picked_card: Card) -> dict:

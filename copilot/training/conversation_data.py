@@ -13,7 +13,8 @@ format, so an SFT trainer with assistant-only loss puts loss on every assistant 
      "meta": {"draft_id", "set", "event", "format" (canonical name, e.g. "conversation"), "format_version": 2,
               "segment": "draft" | "pack", "packs": [1, 2, 3] (or the one pack), "n_picks" (assistant turns),
               "turns": [{"pack", "pick", "candidates" (pack names, pack order), "picked", "picked_2"?}, ...]
-                       (one per assistant turn, in order),
+                       (one per assistant turn, in order; with answer=label the candidates and picks are the
+                       answer texts, "C) Name", and "cards" keeps the pack's names),
               "est_tokens" (characters / CHARS_PER_TOKEN, the estimate the segmenting used),
               and, for readers of per-pick datasets, the LAST turn's "pack", "pick", "candidates", "pool",
               "picked", "pool_ordered"}}
@@ -126,10 +127,16 @@ class DraftSequencer:
     def _example(self, msgs: list[dict], rows, segment: str, est: int) -> dict:
         last = rows[-1][0]
         turns = []
-        for r, _, _ in rows:
+        for r, ctx, picked in rows:
             t = {"pack": r.pack_number, "pick": r.pick_number, "candidates": list(r.pack), "picked": r.pick}
             if r.pick_2:
                 t["picked_2"] = r.pick_2
+            if self.fmt.answers_differ_from_names:  # answer=label: what is scored is "C) Name", not the name
+                t["cards"], t["candidates"] = t["candidates"], list(dict.fromkeys(self.fmt.answer(c, ctx)
+                                                                                 for c in ctx.pack))
+                t["picked"] = self.fmt.answer(picked[0], ctx)
+                if r.pick_2 and len(picked) > 1:
+                    t["picked_2"] = self.fmt.answer(picked[1], ctx)
             turns.append(t)
         n_answers = sum(1 for m in msgs if m["role"] == "assistant")
         if n_answers != len(turns):  # a draft with gaps: earlier rows the history had but this segment lacks

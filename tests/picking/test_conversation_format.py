@@ -226,3 +226,32 @@ def test_pack_order_option_keeps_the_pack_order_by_default(full_draft):
     assert lines == [c.name for c in ctx.pack]
     with pytest.raises(UnknownPromptFormat, match="order='best'"):
         get_format("conversation:order=best")
+
+
+def test_label_answers_name_the_line_the_pack_lists(full_draft):
+    """answer=label: lettered pack lines in the listed order, the answer "C) Name" names the line of the card taken
+    (past turns too), every card of a pack has its own answer, and the default keeps the name."""
+    fmt = get_format("conversation:knowledge=rated,order=rating,colours=1,repeat=1,answer=label")
+    assert fmt.name == "conversation:answer=label,colours=1,knowledge=rated,order=rating,repeat=1"
+    assert get_format(fmt.name) == fmt and "letter and name" in fmt.system
+    with pytest.raises(UnknownPromptFormat, match="answer='index'.*name or label"):
+        get_format("conversation:answer=index")
+    plain = get_format("conversation:knowledge=rated,order=rating,colours=1,repeat=1")
+    for _, ctx in full_draft:
+        msgs = fmt.messages(ctx)
+        body = [ln for ln in msgs[-1]["content"].splitlines()[2:]]
+        assert [ln[:3] for ln in body] == [f"{'ABCDEFGHIJKLMNO'[i]}) " for i in range(len(body))]
+        # the same lines as without labels, in the same order
+        assert [ln[3:] for ln in body] == plain.messages(ctx)[-1]["content"].splitlines()[2:]
+        answers = {c.name: fmt.answer(c, ctx) for c in ctx.pack}
+        assert len(set(answers.values())) == len(answers)  # one answer per distinct card
+        for name, a in answers.items():
+            letter, _, rest = a.partition(") ")
+            assert rest == name and any(ln.startswith(f"{letter}) {name} (") for ln in body)
+        assert fmt.answer(ctx.pack[0]) == ctx.pack[0].name  # no pack given: the name
+        assert plain.answer(ctx.pack[0], ctx) == ctx.pack[0].name
+        past = [m["content"] for m in msgs if m["role"] == "assistant"]
+        assert [a.partition(") ")[2] for a in past] == [c.name for c in ctx.pool]
+    row, last = full_draft[-1]
+    seq = fmt.sequence(last, [last.pack[0]])
+    assert seq[-1]["content"] == fmt.answer(last.pack[0], last) and seq[-1]["content"].startswith("A) ")

@@ -106,3 +106,30 @@ def test_cut_to_the_pack_when_the_draft_exceeds_the_context(smollm_gguf, dsk_dra
         p.close()
     with pytest.raises(ValueError, match="segment='half'"):
         GGUFEngine(model=smollm_gguf, segment="half")
+
+
+def test_label_answers_are_what_the_engine_scores(smollm_gguf, dsk_draft):
+    """answer=label: `rank` scores each card as its lettered answer ("C) Name") in that pick's pack, on the cached
+    conversation: the same numbers as scoring those answer texts on the rendered messages from scratch."""
+    from copilot.picking.gguf_engine import GGUFEngine
+    from copilot.picking.prompts import get_format
+
+    spec = "conversation:knowledge=rated,order=rating,answer=label"
+    fmt = get_format(spec)
+    e = GGUFEngine(model=smollm_gguf, format=spec, n_threads=1)
+    fresh = GGUFEngine(model=smollm_gguf, format=spec, n_threads=1, kv_reuse=False)
+    try:
+        for ctx in dsk_draft[:3]:
+            rec = e.rank(ctx)
+            assert rec.ok and {s.card.name for s in rec.ranked} == {c.name for c in ctx.pack}
+        answers = {fmt.answer(c, ctx): c.name for c in ctx.pack}
+        assert all(a[1:3] == ") " for a in answers)
+        ref = fresh.score_messages(fmt.messages(ctx), list(answers))
+        got = {s.card.name: s.score for s in rec.ranked}
+        assert max(abs(got[answers[a]] - s) for a, s in ref.items()) < 0.25
+        # a card's name alone is not what it is scored as
+        names = fresh.score_messages(fmt.messages(ctx), [c.name for c in ctx.pack])
+        assert max(abs(names[n] - got[n]) for n in got) > 0.5
+    finally:
+        e.close()
+        fresh.close()

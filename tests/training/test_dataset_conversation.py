@@ -145,3 +145,29 @@ def test_csv_and_jsonl_give_the_same_conversations(shared_data, tmp_path):
                                     max_drafts=4, val_drafts=1))
     for f in ("train.jsonl", "val.jsonl"):
         assert (tmp_path / "csv" / f).read_bytes() == (tmp_path / "jsonl" / f).read_bytes()
+
+
+def test_label_answers_are_what_validation_and_pairs_score(shared_data, tmp_path):
+    """answer=label: each turn's candidates and pick are the answer texts ("C) Name"), the names kept in "cards",
+    so validation and preference pairs (which compare the assistant turn with the candidates) work unchanged."""
+    from copilot.training.validation import pick_examples
+
+    _build(shared_data, tmp_path / "d", max_drafts=3, val_drafts=1, catalog="default", segment="pack",
+           prompt_format="conversation:knowledge=rated,order=rating,answer=label")
+    rows = _rows_by_draft(shared_data, 3)
+    n = 0
+    for ex in iter_examples(tmp_path / "d", "train"):
+        truth = rows[ex["meta"]["draft_id"]]
+        for (prompt, cands, picked), turn, one in zip(pick_prompts(ex), ex["meta"]["turns"], pick_examples(ex)):
+            r = next(r for r in truth if (r.pack_number, r.pick_number) == (turn["pack"], turn["pick"]))
+            assert turn["cards"] == list(r.pack)
+            assert [c.partition(") ")[2] for c in cands] == list(dict.fromkeys(r.pack))  # one per distinct card
+            assert picked == f"{picked.partition(') ')[0]}) {r.pick}" and picked in cands
+            assert one["messages"][-1]["content"] == picked and one["meta"]["candidates"] == cands
+            letter = picked.partition(")")[0]
+            named = [ln for ln in prompt[-1]["content"].splitlines() if ln.startswith(f"{letter}) ")]
+            # the line the answer names (with the card's details at its first mention)
+            assert len(named) == 1
+            assert named[0] == f"{letter}) {r.pick}" or named[0].startswith(f"{letter}) {r.pick} (")
+            n += 1
+    assert n == 2 * 42
