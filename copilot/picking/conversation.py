@@ -34,7 +34,8 @@ datasets, model manifests and engines record):
   conversation (a conversation cut to its current pack, a log that began mid-draft); ``pack``: also at the first
   pick of packs 2 and 3.
 - ``order``: ``pack`` (default): the pack's cards in the order given; ``rating``: best 17lands GIH WR first (unrated
-  cards last), so that a small model starts from the ratings engine's answer in first place.
+  cards last); ``pick``: in the ratings engine's order for this pool (GIH WR plus its colour bonus: the engine's pick
+  first), so that a small model starts from the ratings engine's answer in first place and learns where to differ.
 - ``colours``: ``1`` adds "Our colours: B 5, G 3 (9 cards)." to every pick and tags each coloured card ``[ours]``
   (within the pool's two main colours) or ``[off]``, once the pool holds OUR_COLOURS_FROM coloured cards.
 - ``answer``: ``name`` (default): the assistant answers with the card's name; ``label``: every pack line starts with
@@ -96,6 +97,7 @@ class FormatOptionError(ValueError):
 class Order(str, Enum):
     PACK = "pack"
     RATING = "rating"
+    PICK = "pick"
 
 
 class Answer(str, Enum):
@@ -144,6 +146,7 @@ class ConversationFormat:
     version: int = VERSION
     conversational: bool = True
     _ratings: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _engine: list = field(default_factory=list, compare=False, hash=False, repr=False)  # order=pick's RatingsEngine
 
     # ------------------------------------------------------------------ identity
     @property
@@ -192,7 +195,7 @@ class ConversationFormat:
         try:
             order = Order(opts["order"])
         except ValueError:
-            raise FormatOptionError(f"order={opts['order']!r}: expected pack or rating") from None
+            raise FormatOptionError(f"order={opts['order']!r}: expected pack, rating or pick") from None
         try:
             answer = Answer(opts["answer"])
         except ValueError:
@@ -228,11 +231,14 @@ class ConversationFormat:
             parts.append(f"ALSA {r.alsa:.1f}")
         return ", ".join(parts) or None
 
-    def pack_order(self, pack: Sequence[Card], set_code: str | None) -> list[Card]:
-        """The pack's cards in the order the user turn lists them: as given, or (order=rating) best 17lands GIH WR
-        first, unrated cards last (stable: ties keep the pack's order)."""
+    def pack_order(self, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card] = ()) -> list[Card]:
+        """The pack's cards in the order the user turn lists them: as given; (order=rating) best 17lands GIH WR
+        first, unrated cards last; (order=pick) the ratings engine's ranking for `pool`, the pool before this pick
+        (as given when the set has no ratings). Stable: ties keep the pack's order."""
         if self.order is Order.PACK:
             return list(pack)
+        if self.order is Order.PICK:
+            return self._engine_order(pack, set_code, pool)
 
         def key(card: Card) -> float:
             r = self._rating(card, set_code)
@@ -240,11 +246,25 @@ class ConversationFormat:
 
         return sorted(pack, key=key)
 
-    def labels(self, pack: Sequence[Card], set_code: str | None) -> dict[str, str]:
+    def _engine_order(self, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card]) -> list[Card]:
+        from copilot.picking.colors import ColorModel
+        from copilot.picking.ratings_engine import RatingsEngine
+
+        if not self._engine:
+            self._engine.append(RatingsEngine())
+        engine = self._engine[0]
+        key = (set_code or (pack[0].set_code if pack else "") or "").upper()
+        ratings = engine.ratings_for(key or None)
+        if ratings is None:
+            return list(pack)
+        colours = ColorModel(pool, engine.params)
+        return sorted(pack, key=lambda c: -(engine.base_score(c, ratings) + colours.bonus(c)))
+
+    def labels(self, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card] = ()) -> dict[str, str]:
         """{card name: its letter} in the listed order (answer=label); a second copy's line gets its own letter and
         the name keeps the first."""
         out: dict[str, str] = {}
-        for i, card in enumerate(self.pack_order(pack, set_code)):
+        for i, card in enumerate(self.pack_order(pack, set_code, pool)):
             out.setdefault(card.name, LABELS[i % len(LABELS)])
         return out
 
@@ -349,7 +369,7 @@ class ConversationFormat:
             line, ours = self.colour_summary(pool)
             lines.append(line)
         labelled = self.answer_kind is Answer.LABEL
-        for i, card in enumerate(self.pack_order(turn.pack, set_code)):
+        for i, card in enumerate(self.pack_order(turn.pack, set_code, pool)):
             label = f"{LABELS[i % len(LABELS)]}) " if labelled else ""
             line = self.card_line(card, card.name not in mentioned, set_code)
             lines.append(label + line + self.colour_tag(card, ours))
@@ -365,17 +385,18 @@ class ConversationFormat:
         """The assistant's answer for taking `card` from the pack of `ctx`: its name (as the pack lists it), or with
         answer=label its letter in that pack and its name ("C) Name"; the name alone when no pack is given)."""
         if self.answer_kind is Answer.LABEL and ctx is not None:
-            return self._labelled(card, ctx.pack, ctx.set_code)
+            return self._labelled(card, ctx.pack, ctx.set_code, ctx.pool)
         return card.name
 
-    def _labelled(self, card: Card, pack: Sequence[Card], set_code: str | None) -> str:
-        label = self.labels(pack, set_code).get(card.name)
+    def _labelled(self, card: Card, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card]) -> str:
+        label = self.labels(pack, set_code, pool).get(card.name)
         return f"{label}) {card.name}" if label else card.name
 
-    def answer_cards(self, cards: Iterable[Card], pack: Sequence[Card] = (), set_code: str | None = None) -> str:
-        """The answer for taking `cards` (one per line) from `pack`."""
+    def answer_cards(self, cards: Iterable[Card], pack: Sequence[Card] = (), set_code: str | None = None,
+                     pool: Sequence[Card] = ()) -> str:
+        """The answer for taking `cards` (one per line) from `pack` with `pool` before the pick."""
         if self.answer_kind is Answer.LABEL and pack:
-            return "\n".join(self._labelled(c, pack, set_code) for c in cards)
+            return "\n".join(self._labelled(c, pack, set_code, pool) for c in cards)
         return "\n".join(c.name for c in cards)
 
     # ------------------------------------------------------------------ whole conversations
@@ -408,7 +429,7 @@ class ConversationFormat:
             msgs.append({"role": "user", "content": self.user_text(t, skipped + shown[:i], mentioned, pool, remind,
                                                                      ctx.set_code, sig)})
             if not current:
-                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked, t.pack, ctx.set_code)})
+                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked, t.pack, ctx.set_code, pool)})
                 pool.extend(t.picked)
         return msgs
 
@@ -419,7 +440,8 @@ class ConversationFormat:
     def sequence(self, ctx: PickContext, picked: Sequence[Card], since_pack: int | None = None) -> list[dict]:
         """A training sequence ending with the pick of `ctx`: every assistant turn is a supervised pick."""
         return self.messages(ctx, since_pack) + [{"role": "assistant",
-                                                  "content": self.answer_cards(picked, ctx.pack, ctx.set_code)}]
+                                                  "content": self.answer_cards(picked, ctx.pack, ctx.set_code,
+                                                                               ctx.pool)}]
 
 
 def _signal_ctx(ctx: PickContext, turn: Turn) -> PickContext | None:

@@ -61,7 +61,8 @@ def test_one_turn_per_pick_and_each_pick_extends_the_last(dsk_draft):
 
 @pytest.mark.parametrize("spec", ["conversation:knowledge=name", "conversation:knowledge=text",
                                   "conversation:knowledge=stats,signals=1", "conversation:reminder=pack,repeat=1",
-                                  "conversation:knowledge=rated,order=rating,colours=1,repeat=1"])
+                                  "conversation:knowledge=rated,order=rating,colours=1,repeat=1",
+                                  "conversation:knowledge=rated,order=pick,colours=1,answer=label"])
 def test_prefix_property_for_every_variant(full_draft, spec):
     fmt = get_format(spec)
     prev = None
@@ -255,3 +256,29 @@ def test_label_answers_name_the_line_the_pack_lists(full_draft):
     row, last = full_draft[-1]
     seq = fmt.sequence(last, [last.pack[0]])
     assert seq[-1]["content"] == fmt.answer(last.pack[0], last) and seq[-1]["content"].startswith("A) ")
+
+
+def test_pick_order_lists_the_ratings_engines_ranking_first(full_draft):
+    """order=pick: the pack in the ratings engine's order for the pool at that pick, so "A)" is its pick, at the
+    pick in front of us and at every earlier pick of the conversation."""
+    from copilot.picking.ratings_engine import RatingsEngine
+
+    fmt = get_format("conversation:knowledge=rated,order=pick,colours=1,answer=label")
+    engine = RatingsEngine()
+    agree = 0
+    for _, ctx in full_draft:
+        ranked = [s.card.name for s in engine.rank(ctx).ranked]
+        body = fmt.messages(ctx)[-1]["content"].splitlines()[2:]
+        names = [ln[3:].removesuffix(" [ours]").removesuffix(" [off]").split(" (")[0] for ln in body]
+        assert names == ranked
+        assert fmt.answer(next(c for c in ctx.pack if c.name == ranked[0]), ctx).startswith("A) ")
+        agree += fmt.answer(ctx.pack[0], ctx).startswith("A) ")
+    # the earlier picks' answers are lettered in their own pool's order too
+    _, last = full_draft[-1]
+    msgs = fmt.messages(last)
+    answers = [m["content"] for m in msgs if m["role"] == "assistant"]
+    for k, (_, ctx) in enumerate(full_draft[:-1]):
+        taken = Counter(c.name for c in full_draft[k + 1][1].pool) - Counter(c.name for c in ctx.pool)
+        card = next(c for c in ctx.pack if c.name in taken)
+        assert answers[k] == fmt.answer(card, ctx)
+    assert agree < len(full_draft)  # not simply the pack's order
