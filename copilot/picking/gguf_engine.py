@@ -22,6 +22,12 @@ trained on per-pack sequences). One engine holds one conversation: the simulator
 
 `rank_many` loops: llama-cpp-python builds its context with one sequence, so independent prompts cannot be batched.
 
+First-token scoring (`score=first`; `auto`, the default, uses it for formats that answer with a label): with
+``answer=label`` every candidate starts with its own letter, the decision, and the name after it copies the pack
+line; a candidate is then scored by the log-probability of its first token alone, read from the logits the prompt
+already gave, so a pick evaluates only its new turn and no candidate tokens. Where two candidates share a first
+token the full sum is used. `score=full` always sums every token (what training's validation computes).
+
 Grammar mode (`grammar=True`): greedy generation constrained to a GBNF alternation of the pack's names; fast, always
 a pack card, but only the top card is meaningful (the rest keep pack order with score -inf).
 """
@@ -41,6 +47,7 @@ from copilot.picking.model_files import GGUFInfo, ModelFileError, validate_gguf
 CTX_STEP = 512
 MIN_CTX = 2048
 CONVERSATION_CTX = 8192  # a whole DSK draft in the conversation format is ~6k tokens (bench/bench_formats.py)
+SCORE_MODES = ("auto", "full", "first")
 
 
 class EngineError(RuntimeError):
@@ -74,7 +81,7 @@ class GGUFEngine(EngineBase):
     def __init__(self, model: str | os.PathLike | None = None, adapter: str | os.PathLike | None = None,
                  format: str | None = None, n_threads: int | None = None, n_ctx: int | None = None,
                  grammar: bool = False, kv_reuse: bool = True, store_root: str | os.PathLike | None = None,
-                 verbose: bool = False, segment: str = "auto"):
+                 verbose: bool = False, segment: str = "auto", score: str = "auto"):
         self._model_opt = Path(model).expanduser() if model else None
         self._adapter_opt = Path(adapter).expanduser() if adapter else None
         self._format_opt = format
@@ -87,6 +94,9 @@ class GGUFEngine(EngineBase):
         if segment not in ("auto", "pack"):
             raise ValueError(f"segment={segment!r}: expected auto (the whole draft when it fits) or pack")
         self.segment = segment
+        if score not in SCORE_MODES:
+            raise ValueError(f"score={score!r}: expected one of {', '.join(SCORE_MODES)}")
+        self.score = score
         self._llm = None
         self._info: GGUFInfo | None = None
         self._template = None
@@ -106,7 +116,7 @@ class GGUFEngine(EngineBase):
                    format=o.get("format") or None, n_threads=o.get("n_threads") or o.get("threads"),
                    n_ctx=o.get("n_ctx"), grammar=_truthy(o.get("grammar", False)),
                    kv_reuse=_truthy(o.get("kv_reuse", True)), store_root=o.get("store_root"),
-                   segment=str(o.get("segment") or "auto"))
+                   segment=str(o.get("segment") or "auto"), score=str(o.get("score") or "auto"))
 
     def __repr__(self) -> str:
         return f"GGUFEngine(model={str(self._model_opt) if self._model_opt else 'active'!r}, grammar={self.grammar})"
@@ -403,9 +413,20 @@ class GGUFEngine(EngineBase):
         """(scores, prompt + candidate tokens evaluated); the caller holds the lock with a loaded context."""
         tokens, cands = self._prepare(msgs, answers)
         evaluated = self._eval_prompt(tokens, reuse)
-        scores, n_cand = self._score_candidates(len(tokens), cands)
+        if self._first_token_only(cands):
+            first = self._last_logprobs(-1)
+            scores, n_cand = {k: float(first[t[0]]) for k, t in cands.items()}, 0
+        else:
+            scores, n_cand = self._score_candidates(len(tokens), cands)
         self.last_split = (evaluated, n_cand)
         return scores, evaluated + n_cand
+
+    def _first_token_only(self, cands: dict[str, list[int]]) -> bool:
+        """Score by the first token alone: asked for (score=first), or score=auto with a format that answers with
+        a label; only when no two candidates share their first token."""
+        wanted = self.score == "first" or (self.score == "auto" and getattr(self._fmt, "answers_differ_from_names",
+                                                                              False))
+        return wanted and len({t[0] for t in cands.values()}) == len(cands)
 
     def _rank_grammar(self, ctx, tokens, unique, reuse, start) -> Recommendation:
         from llama_cpp import LlamaGrammar

@@ -110,26 +110,36 @@ def test_cut_to_the_pack_when_the_draft_exceeds_the_context(smollm_gguf, dsk_dra
 
 def test_label_answers_are_what_the_engine_scores(smollm_gguf, dsk_draft):
     """answer=label: `rank` scores each card as its lettered answer ("C) Name") in that pick's pack, on the cached
-    conversation: the same numbers as scoring those answer texts on the rendered messages from scratch."""
+    conversation. By default (score=auto) only the letter, the first token, is read: no candidate token is
+    evaluated, and the numbers are those of scoring the letters on the rendered messages from scratch; score=full
+    sums every token of the answer (training's validation), which can only be lower."""
     from copilot.picking.gguf_engine import GGUFEngine
     from copilot.picking.prompts import get_format
 
     spec = "conversation:knowledge=rated,order=rating,answer=label"
     fmt = get_format(spec)
     e = GGUFEngine(model=smollm_gguf, format=spec, n_threads=1)
-    fresh = GGUFEngine(model=smollm_gguf, format=spec, n_threads=1, kv_reuse=False)
+    first = GGUFEngine(model=smollm_gguf, format=spec, n_threads=1, kv_reuse=False, score="first")
+    full = GGUFEngine(model=smollm_gguf, format=spec, n_threads=1, kv_reuse=False, score="full")
     try:
         for ctx in dsk_draft[:3]:
             rec = e.rank(ctx)
             assert rec.ok and {s.card.name for s in rec.ranked} == {c.name for c in ctx.pack}
+            assert e.last_split[1] == 0  # no candidate tokens evaluated
         answers = {fmt.answer(c, ctx): c.name for c in ctx.pack}
         assert all(a[1:3] == ") " for a in answers)
-        ref = fresh.score_messages(fmt.messages(ctx), list(answers))
         got = {s.card.name: s.score for s in rec.ranked}
+        ref = first.score_messages(fmt.messages(ctx), list(answers))
         assert max(abs(got[answers[a]] - s) for a, s in ref.items()) < 0.25
+        summed = full.score_messages(fmt.messages(ctx), list(answers))
+        assert full.last_split[1] > len(answers)  # every answer's tokens were evaluated
+        assert all(summed[a] <= ref[a] + 0.25 for a in answers)
+        assert max(ref[a] - summed[a] for a in answers) > 0.5  # the names' tokens count there
         # a card's name alone is not what it is scored as
-        names = fresh.score_messages(fmt.messages(ctx), [c.name for c in ctx.pack])
-        assert max(abs(names[n] - got[n]) for n in got) > 0.5
+        names = full.score_messages(fmt.messages(ctx), [c.name for c in ctx.pack])
+        assert max(abs(names[n] - summed[a]) for a, n in answers.items()) > 0.5
+        with pytest.raises(ValueError, match="score='best'"):
+            GGUFEngine(model=smollm_gguf, score="best")
     finally:
-        e.close()
-        fresh.close()
+        for x in (e, first, full):
+            x.close()
