@@ -53,10 +53,12 @@ class RunProtocol(TrainerCallback):
 
     def __init__(self, run_dir: Path, *, device: str, max_steps: int, eval_every: int, keep: int, is_main: bool,
                  evaluate: Callable | None = None, on_step: Callable[[dict], None] | None = None,
-                 step_offset: int = 0, extra_fields: dict | None = None):
+                 step_offset: int = 0, extra_fields: dict | None = None,
+                 on_checkpoint: Callable[[], None] | None = None):
         self.run_dir = Path(run_dir)
         self.device, self.max_steps, self.eval_every, self.keep = device, max_steps, eval_every, keep
         self.is_main, self.evaluate, self.on_step = is_main, evaluate, on_step
+        self.on_checkpoint = on_checkpoint  # main process, after each checkpoint is in place
         self.step_offset = step_offset  # SPIN rounds continue one metrics file
         self.extra_fields = extra_fields or {}
         self.stopped = False
@@ -149,4 +151,6 @@ class RunProtocol(TrainerCallback):
                                                        self.keep)
             write_status(self.run_dir, last_checkpoint_step=state.global_step + self.step_offset,
                          last_checkpoint=str(self.last_checkpoint))
+            if self.on_checkpoint is not None:
+                self.on_checkpoint()
         _barrier()

@@ -186,7 +186,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
         f"{data.n} train examples ({data.skipped} too long), steps {start_step}->{cfg.max_steps}")
     protocol = RunProtocol(run_dir, device=ctx.device, max_steps=cfg.max_steps, eval_every=cfg.eval_every,
                            keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
-                           on_step=on_step)
+                           on_step=on_step, on_checkpoint=lambda: keep_speed(ctx))
     args = SFTConfig(**trainer_kwargs(cfg, run_dir, ctx.device, ctx.precision.precision, world=ctx.world),
                      max_length=cfg.max_seq_len, packing=False, dataset_num_proc=None, shuffle_dataset=False)
     trainer = SFTTrainer(model=model, args=args, train_dataset=data.dataset, processing_class=ctx.tok,
@@ -215,7 +215,8 @@ def start_eta(ctx: RunContext, start_step: int) -> dict:
 
 
 def keep_speed(ctx: RunContext) -> None:
-    """An SFT run's measured tokens/s for the next estimate on this machine (speed.py)."""
+    """An SFT run's measured tokens/s for the next estimate on this machine (speed.py); at every checkpoint and at
+    the end, so that a run that is killed still leaves its speed."""
     from copilot.training.run_folder import read_metrics
     from copilot.training.speed import record_run_speed
 

@@ -82,3 +82,22 @@ def test_a_run_keeps_its_speed_and_status_has_its_eta(smoke_base, tmp_path):
     est = estimate_device(cfg, smoke_base.spec, None, measure=False)
     assert est.speed.source == "measured" and est.speed.tokens_per_s == rec["tokens_per_s"]
     assert json.loads((run / "run.json").read_text())["finetune"] == "lora"
+
+
+def test_a_run_that_dies_after_a_checkpoint_still_keeps_its_speed(smoke_base, tmp_path):
+    """The speed is kept at every checkpoint, not only at the end: a crashed or killed run leaves it too."""
+    from copilot.training.trainer import train
+
+    class Killed(Exception):
+        pass
+
+    def die_at_step_4(rec):
+        if rec["step"] == 4:
+            raise Killed
+
+    ds = write_dataset(tmp_path / "ds")
+    cfg = config_from_preset("smoke", dataset=str(ds), max_steps=8, save_every=3, eval_examples=0)
+    with pytest.raises(Killed):
+        train(cfg, tmp_path / "run", base=smoke_base, log=quiet, on_step=die_at_step_4)
+    rec = read_records()["cpu:fp32:lora"]
+    assert rec["run"] == str(tmp_path / "run") and rec["steps"] == 2  # steps 2-3: the first is left out
