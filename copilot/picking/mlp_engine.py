@@ -36,7 +36,7 @@ class MLPEngine(EngineBase):
             return list(self._loaded.info.get("dataset", {}).get("set_codes") or [])
         if self._sidecar is None:
             try:
-                from copilot.picking.mlp_model import read_sidecar
+                from copilot.picking.pick_model_files import read_sidecar
 
                 self._sidecar = read_sidecar(self.path)
             except (OSError, ValueError):
@@ -76,7 +76,7 @@ class MLPEngine(EngineBase):
     def _rank_batch(self, ctxs: list[PickContext]) -> list[Recommendation]:
         import torch
 
-        from copilot.picking.mlp_model import UNK, encode, predict
+        from copilot.picking.mlp_model import encode, predict
 
         start = time.perf_counter()
         lm = self.load()
@@ -84,19 +84,26 @@ class MLPEngine(EngineBase):
                        None) for ctx in ctxs]
         enc = encode(decisions, lm.vocab)
         logits = predict(lm.model, enc, threads=self.threads)
-        probs = torch.softmax(logits, dim=1).tolist()
-        cand_ids = enc.cands.tolist()
-        logits = logits.tolist()
+        return self._recommendations(ctxs, enc.names, enc.cands, logits, torch.softmax(logits, dim=1), start)
+
+    def _recommendations(self, ctxs: list[PickContext], names: list[list[str]], cand_ids, scores, probs,
+                         start: float, unknown_how: str = "") -> list[Recommendation]:
+        """One Recommendation per context from a batch's scores and probabilities ([row, slot] tensors; slot j of
+        row i is the card names[i][j], cand_ids its vocabulary id). The latency is the batch's since `start`,
+        shared out; the note names the cards unknown to the model (`unknown_how`: how they were scored)."""
+        from copilot.picking.mlp_model import UNK
+
+        scores, probs, cand_ids = scores.tolist(), probs.tolist(), cand_ids.tolist()
         out = []
         for row, ctx in enumerate(ctxs):
-            names = enc.names[row]
-            score_of = {n: (logits[row][j], probs[row][j]) for j, n in enumerate(names)}
+            score_of = {n: (scores[row][j], probs[row][j]) for j, n in enumerate(names[row])}
             # duplicates of a card share its score; cards beyond the encoder's pack limit rank last
             scored = [CardScore(card=c, score=score_of.get(c.name, (float("-inf"), 0.0))[0],
                                 probability=score_of.get(c.name, (0.0, 0.0))[1]) for c in ctx.pack]
             scored.sort(key=lambda s: -s.score)
-            unknown = sorted({n for j, n in enumerate(names) if cand_ids[row][j] == UNK})
-            note = f"{len(unknown)} card(s) unknown to the model: {', '.join(unknown[:5])}" if unknown else None
+            unknown = sorted({n for j, n in enumerate(names[row]) if cand_ids[row][j] == UNK})
+            note = (f"{len(unknown)} card(s) unknown to the model{unknown_how}: {', '.join(unknown[:5])}"
+                    if unknown else None)
             out.append(Recommendation(engine=self.name, ranked=scored, model=self.path.name, note=note))
         elapsed = (time.perf_counter() - start) * 1000.0 / len(ctxs)  # the batch's time, shared out
         for rec in out:

@@ -11,17 +11,19 @@ it, so an unseen card gets a learned "average card" score instead of noise.
 
 The saved file (torch.save of plain tensors and Python types; loads with weights_only=True) holds the weights, the
 card vocabulary, the config, the dataset manifest's sha256 and summary, and the validation figures; a JSON sidecar
-(`<file>.json`) repeats everything but the weights for people and tools without torch.
+(`<file>.json`) repeats everything but the weights for people and tools without torch (copilot.picking.pick_model_files
+writes and reads both, for PickNet too).
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from copilot.cards.model import front_face, name_key
+from copilot.picking.pick_model_files import config_from, info_of, kind_of, read_pick_model, save_pick_model
+from copilot.picking.pick_model_files import read_sidecar  # noqa: F401 - kept here for its callers
 
 MODEL_KIND = "magic-copilot.mlp-pick-model"
 MODEL_VERSION = 1
@@ -166,19 +168,7 @@ def predict(model, enc: Encoded, batch: int = 4096, threads: int | None = None):
 
 
 def save(path: Path, model, vocab: Vocab, info: dict) -> None:
-    import torch
-
-    from copilot.fileio import atomic_write_json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        torch.save(dict(info, vocab=vocab.names, state_dict=model.state_dict()), tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    atomic_write_json(path.with_name(path.name + ".json"), dict(info, vocab=vocab.names, weights=path.name))
+    save_pick_model(path, info, vocab.names, {"state_dict": model.state_dict()})
 
 
 @dataclass
@@ -189,30 +179,18 @@ class LoadedModel:
 
 
 def load(path: str | os.PathLike) -> LoadedModel:
-    import torch
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"MLP model file not found: {path} (train one with `copilot train-baseline`)")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - a clear message for a wrong or damaged file
-        raise ValueError(f"{path} is not a readable MLP pick model ({type(exc).__name__}: {exc})") from None
-    if not isinstance(blob, dict) or blob.get("kind") != MODEL_KIND:
-        raise ValueError(f"{path} is not an MLP pick model (kind={blob.get('kind') if isinstance(blob, dict) else '?'})")
-    if blob.get("version") != MODEL_VERSION:
-        raise ValueError(f"{path}: model file version {blob.get('version')} is not supported "
-                         f"(this build reads version {MODEL_VERSION})")
-    known = {f for f in MLPConfig.__dataclass_fields__}
-    cfg = MLPConfig(**{k: v for k, v in blob["config"].items() if k in known})
+    blob = read_pick_model(path, "MLP ")
+    if kind_of(blob) != MODEL_KIND:
+        raise ValueError(f"{path} is not an MLP pick model (kind={kind_of(blob) or '?'})")
+    return load_blob(blob, path)
+
+
+def load_blob(blob: dict, path: Path) -> LoadedModel:
+    """An MLP from an already read model file (see `copilot.picking.picknet_engine.load_any`)."""
+    cfg = config_from(blob, path, MODEL_VERSION, MLPConfig)
     vocab = Vocab(blob["vocab"])
     model = build_model(len(vocab), cfg)
     model.load_state_dict(blob["state_dict"])
     model.eval()
-    info = {k: v for k, v in blob.items() if k not in ("state_dict", "vocab")}
-    return LoadedModel(model, vocab, info)
-
-
-def read_sidecar(path: str | os.PathLike) -> dict:
-    with open(Path(str(path) + ".json"), encoding="utf-8") as fh:
-        return json.load(fh)
+    return LoadedModel(model, vocab, info_of(blob, ("state_dict",)))

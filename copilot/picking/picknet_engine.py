@@ -13,14 +13,13 @@ import importlib.util
 import time
 from pathlib import Path
 from copilot.picking.card_features import card_features
-from copilot.picking.engine import CardScore, PickContext, Recommendation
+from copilot.picking.engine import PickContext, Recommendation
 from copilot.picking.mlp_engine import MLPEngine
+from copilot.picking.pick_model_files import kind_of, read_pick_model, read_sidecar
 
 
 def read_kind(path: Path) -> str | None:
     """The `kind` of a model file from its JSON sidecar (no torch), None when there is no readable sidecar."""
-    from copilot.picking.mlp_model import read_sidecar
-
     try:
         return read_sidecar(path).get("kind")
     except (OSError, ValueError):
@@ -29,22 +28,15 @@ def read_kind(path: Path) -> str | None:
 
 def load_any(path: str | Path):
     """A loaded PickNet (`LoadedPickNet`) or MLP (`LoadedModel`) from a model file of either kind."""
-    import torch
-
     from copilot.picking import mlp_model, picknet_model
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path} (train one with `copilot train-baseline`)")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - a clear message for a wrong or damaged file
-        raise ValueError(f"{path} is not a readable pick model ({type(exc).__name__}: {exc})") from None
-    kind = blob.get("kind") if isinstance(blob, dict) else None
+    blob = read_pick_model(path)
+    kind = kind_of(blob)
     if kind == picknet_model.MODEL_KIND:
         return picknet_model.load_blob(blob, path)
     if kind == mlp_model.MODEL_KIND:
-        return mlp_model.load(path)
+        return mlp_model.load_blob(blob, path)
     raise ValueError(f"{path} is not a pick model from `copilot train-baseline` (kind={kind or '?'})")
 
 
@@ -146,7 +138,6 @@ class PickNetEngine(MLPEngine):
         return [r for r in out if r is not None]
 
     def _rank_picknet(self, ctxs: list[PickContext]) -> list[Recommendation]:
-        from copilot.picking.mlp_model import UNK
         from copilot.picking.picknet_model import encode
 
         start = time.perf_counter()
@@ -158,26 +149,8 @@ class PickNetEngine(MLPEngine):
             decisions = [d + (self._seen(lm, ctx),) for d, ctx in zip(decisions, ctxs)]
         batch = encode(decisions, lm.vocab, lambda n: card_features(cards.get(n)))
         logp = lm.net.logprobs(batch, threads=self.threads)
-        probs = logp.exp().tolist()
-        logp = logp.tolist()
-        cand_ids = batch.cands.tolist()
-        out = []
-        for row, ctx in enumerate(ctxs):
-            names = batch.names[row]
-            score_of = {n: (logp[row][j], probs[row][j]) for j, n in enumerate(names)}
-            # duplicates of a card share its score; cards beyond the encoder's pack limit rank last
-            scored = [CardScore(card=c, score=score_of.get(c.name, (float("-inf"), 0.0))[0],
-                                probability=score_of.get(c.name, (0.0, 0.0))[1]) for c in ctx.pack]
-            scored.sort(key=lambda s: -s.score)
-            unknown = sorted({n for j, n in enumerate(names) if cand_ids[row][j] == UNK})
-            note = (f"{len(unknown)} card(s) unknown to the model, scored from their card features: "
-                    f"{', '.join(unknown[:5])}") if unknown else None
-            out.append(Recommendation(engine=self.name, ranked=scored, model=self.path.name, note=note))
-        elapsed = (time.perf_counter() - start) * 1000.0 / len(ctxs)  # the batch's time, shared out
-        for rec in out:
-            rec.latency_ms = elapsed
-        return out
-
+        return self._recommendations(ctxs, batch.names, batch.cands, logp, logp.exp(), start,
+                                     ", scored from their card features")
 
     def _seen(self, lm, ctx: PickContext):
         """What the drafter passed and others took before this pick, and the drafter's style (draft_signals),

@@ -19,11 +19,10 @@ the pool's colour strength), `interact` (candidate rating and colour fit times t
 
 The file (torch.save of plain tensors and Python types; loads with weights_only=True) holds the members' weights,
 the vocabulary, the card-feature table, the config, the dataset summary and the validation figures; a JSON
-sidecar (`<file>.json`) repeats everything but the weights.
+sidecar (`<file>.json`) repeats everything but the weights (copilot.picking.pick_model_files).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,6 +30,7 @@ from typing import Callable, Sequence
 from copilot.picking.card_features import COLOUR_SLICE, FEATURE_NAMES, N_CARD_FEATURES
 from copilot.picking.draft_signals import N_STYLE
 from copilot.picking.mlp_model import MAX_PACK, MAX_POOL, PAD, UNK, Vocab, distinct
+from copilot.picking.pick_model_files import config_from, info_of, save_pick_model
 
 MODEL_KIND = "magic-copilot.picknet-pick-model"
 MODEL_VERSION = 1
@@ -325,20 +325,8 @@ class PickNet:
 
 
 def save(path: Path, net: PickNet, vocab: Vocab, info: dict) -> None:
-    import torch
-
-    from copilot.fileio import atomic_write_json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        torch.save(dict(info, vocab=vocab.names, feature_table=net.ftable,
-                        members=[m.state_dict() for m in net.members]), tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    atomic_write_json(path.with_name(path.name + ".json"), dict(info, vocab=vocab.names, weights=path.name))
+    save_pick_model(path, info, vocab.names,
+                    {"feature_table": net.ftable, "members": [m.state_dict() for m in net.members]})
 
 
 @dataclass
@@ -349,12 +337,8 @@ class LoadedPickNet:
 
 
 def load_blob(blob: dict, path: Path) -> LoadedPickNet:
-    """A PickNet from an already read model file (see `copilot.picking.model_kinds.load_any`)."""
-    if blob.get("version") != MODEL_VERSION:
-        raise ValueError(f"{path}: PickNet file version {blob.get('version')} is not supported "
-                         f"(this build reads version {MODEL_VERSION})")
-    known = set(PickNetConfig.__dataclass_fields__)
-    cfg = PickNetConfig(**{k: v for k, v in blob["config"].items() if k in known})
+    """A PickNet from an already read model file (see `copilot.picking.picknet_engine.load_any`)."""
+    cfg = config_from(blob, path, MODEL_VERSION, PickNetConfig, "PickNet file")
     vocab = Vocab(blob["vocab"])
     members = []
     for state in blob["members"]:
@@ -364,5 +348,5 @@ def load_blob(blob: dict, path: Path) -> LoadedPickNet:
         members.append(m)
     if not members:
         raise ValueError(f"{path}: the PickNet file has no weights")
-    info = {k: v for k, v in blob.items() if k not in ("members", "vocab", "feature_table")}
+    info = info_of(blob, ("members", "feature_table"))
     return LoadedPickNet(PickNet(members, blob["feature_table"].float(), cfg), vocab, info)
