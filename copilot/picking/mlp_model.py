@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from copilot.cards.model import front_face, name_key
+from copilot.picking import pick_model_files
 from copilot.picking.pick_model_files import config_from, info_of, kind_of, read_pick_model, save_pick_model
-from copilot.picking.pick_model_files import read_sidecar  # noqa: F401 - kept here for its callers
 
 MODEL_KIND = "magic-copilot.mlp-pick-model"
 MODEL_VERSION = 1
@@ -194,3 +194,6 @@ def load_blob(blob: dict, path: Path) -> LoadedModel:
     model.load_state_dict(blob["state_dict"])
     model.eval()
     return LoadedModel(model, vocab, info_of(blob, ("state_dict",)))
+
+
+read_sidecar = pick_model_files.read_sidecar  # the sidecar of a model file of either kind (kept for its callers)

@@ -1,4 +1,5 @@
-"""Training of the MLP pick model (`copilot train-baseline`): the model itself lives in copilot.picking.mlp_model."""
+"""Training of the MLP pick model (`copilot train-baseline`): the model itself lives in copilot.picking.mlp_model;
+what it shares with PickNet's trainer is in copilot.training.pick_training."""
 from __future__ import annotations
 
 import os
@@ -9,45 +10,16 @@ from typing import Callable
 
 from copilot.picking.mlp_model import (MODEL_KIND, MODEL_VERSION, PAD, UNK, Encoded, MLPConfig, Vocab, build_model,
                                       encode, predict, save)
+from copilot.training.pick_training import (dataset_summary, drop_cards, epoch_figures, model_info, optimiser_step,
+                                            random_baseline, read_decisions, run_metrics, topk_accuracy, val_metrics,
+                                            val_row)
+
+__all__ = ["TrainResult", "decisions_from_dataset", "random_baseline", "topk_accuracy", "train"]
+
 
 def decisions_from_dataset(folder: str | os.PathLike, split: str) -> list[tuple]:
     """(candidates, pool, pack, pick, picked) for every example of a dataset split (reads only `meta`)."""
-    from copilot.training.dataset import iter_examples
-
-    out = []
-    for ex in iter_examples(folder, split):
-        m = ex.get("meta") or {}
-        try:
-            out.append((m["candidates"], m.get("pool") or [], int(m["pack"]), int(m["pick"]), m["picked"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{folder}/{split}.jsonl: example without the meta the baseline needs "
-                             f"(candidates, pool, pack, pick, picked): {exc}. Rebuild it with "
-                             "`copilot dataset build`") from None
-    return out
-
-
-def topk_accuracy(logits, target, ks=(1, 3)) -> dict:
-    """Share of decisions whose target is among the k best (decisions with an unknown target are skipped)."""
-    import torch
-
-    valid = target >= 0
-    logits, target = logits[valid], target[valid]
-    out = {"n": int(valid.sum())}
-    if out["n"] == 0:
-        return out | {f"top{k}": 0.0 for k in ks}
-    order = torch.argsort(logits, dim=1, descending=True, stable=True)
-    for k in ks:
-        hit = (order[:, :k] == target.unsqueeze(1)).any(dim=1)
-        out[f"top{k}"] = float(hit.float().mean())
-    return out
-
-
-def random_baseline(enc: Encoded) -> dict:
-    """Expected top-1/top-3 of a uniformly random ranking over the distinct candidates."""
-    valid = [len(n) for n, t in zip(enc.names, enc.target.tolist()) if t >= 0]
-    if not valid:
-        return {"top1": 0.0, "top3": 0.0}
-    return {"top1": sum(1 / c for c in valid) / len(valid), "top3": sum(min(3, c) / c for c in valid) / len(valid)}
+    return read_decisions(folder, split, "the baseline")[0]
 
 
 @dataclass
@@ -64,7 +36,6 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: MLPConfig | N
     import torch
 
     from copilot.training.dataset import load_manifest
-    from copilot.fileio import sha256_file, tool_info, utc_now
 
     cfg = cfg or MLPConfig()
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -96,43 +67,23 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: MLPConfig | N
             idx = perm[i:i + cfg.batch_size]
             cands, pool = tr.cands[idx], tr.pool[idx]
             if cfg.card_dropout > 0:
-                drop_c = (torch.rand(cands.shape, generator=gen) < cfg.card_dropout) & (cands != PAD)
-                drop_p = (torch.rand(pool.shape, generator=gen) < cfg.card_dropout) & (pool != PAD)
-                cands, pool = cands.masked_fill(drop_c, UNK), pool.masked_fill(drop_p, UNK)
-            logits = model(cands, pool, tr.feats[idx])
-            loss = loss_fn(logits, tr.target[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * idx.shape[0]
-        row = {"epoch": epoch, "train_loss": round(total / n, 4), "seconds": round(time.perf_counter() - t0, 2)}
+                cands = drop_cards(cands, cfg.card_dropout, gen)
+                pool = drop_cards(pool, cfg.card_dropout, gen)
+            loss = loss_fn(model(cands, pool, tr.feats[idx]), tr.target[idx])
+            total += optimiser_step(opt, sched, loss) * idx.shape[0]
+        row = {"epoch": epoch, **epoch_figures(total, n, t0)}
         if va.cands.shape[0]:
-            row.update({f"val_{k}": (round(v, 4) if isinstance(v, float) else v)
-                        for k, v in topk_accuracy(predict(model, va), va.target).items()})
+            row.update(val_row(predict(model, va), va.target))
         history.append(row)
         if log is not None:
             log(row)
     seconds = time.perf_counter() - started
-    metrics = {"train_examples": n, "train_seconds": round(seconds, 2),
-               "train_cpu_seconds": round(time.process_time() - cpu_started, 2), "threads": cfg.threads}
+    metrics = run_metrics(n, seconds, cpu_started, cfg.threads)
     if va.cands.shape[0]:
-        val = topk_accuracy(predict(model, va), va.target)
-        metrics.update({"val_top1": val["top1"], "val_top3": val["top3"], "val_decisions": val["n"],
-                        "val_drafts": manifest["counts"]["drafts"]["val"],
-                        "val_random_top1": random_baseline(va)["top1"], "val_random_top3": random_baseline(va)["top3"],
-                        "val_unknown_card_share": _unknown_share(va)})
-    dataset_info = {
-        "path": str(Path(dataset).resolve()),
-        "manifest_sha256": sha256_file(Path(dataset) / "manifest.json"),
-        "source_sha256": manifest["source"]["sha256"], "source_name": manifest["source"]["name"],
-        "set_codes": manifest["set_codes"], "event_types": manifest["event_types"],
-        "split": manifest["split"], "filters": manifest["filters"]["given"], "counts": manifest["counts"]["examples"],
-    }
-    info = {"kind": MODEL_KIND, "version": MODEL_VERSION, "config": asdict(cfg), "vocab_size": len(vocab),
-            "dataset": dataset_info, "metrics": metrics, "history": history, "created": utc_now(),
-            "tool": tool_info(), "architecture": "score = bias[card] + MLP([e(card), mean pool emb, product, "
-                                                  "pack one-hot, pick/15, pool/45])"}
+        metrics.update(val_metrics(predict(model, va), va, manifest), val_unknown_card_share=_unknown_share(va))
+    info = model_info(MODEL_KIND, MODEL_VERSION, asdict(cfg), len(vocab), dataset_summary(dataset, manifest), metrics,
+                      history, architecture="score = bias[card] + MLP([e(card), mean pool emb, product, "
+                                            "pack one-hot, pick/15, pool/45])")
     out = Path(out)
     save(out, model, vocab, info)
     return TrainResult(out, metrics, seconds, history)
@@ -141,5 +92,3 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: MLPConfig | N
 def _unknown_share(enc: Encoded) -> float:
     real = enc.cands != PAD
     return float(((enc.cands == UNK) & real).sum()) / max(1, int(real.sum()))
-
-

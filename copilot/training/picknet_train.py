@@ -18,7 +18,8 @@ from copilot.picking.card_features import card_features, rating_zscores
 from copilot.picking.mlp_model import PAD, UNK, Vocab
 from copilot.picking.picknet_model import (MODEL_KIND, MODEL_VERSION, Batch, PickNet, PickNetConfig, build_member,
                                           encode, save)
-from copilot.training.mlp_train import topk_accuracy
+from copilot.training.pick_training import (dataset_summary, drop_cards, epoch_figures, model_info, optimiser_step,
+                                            read_decisions, run_metrics, topk_accuracy, val_metrics, val_row)
 
 Log = Callable[[dict], None]
 
@@ -26,18 +27,7 @@ Log = Callable[[dict], None]
 def read_split(folder: str | os.PathLike, split: str) -> tuple[list[tuple], list[str]]:
     """(candidates, pool, pack, pick, picked) for every example of a dataset split, and each one's draft id
     (reads only the examples' `meta`)."""
-    from copilot.training.dataset import iter_examples
-
-    decisions, drafts = [], []
-    for ex in iter_examples(folder, split):
-        m = ex.get("meta") or {}
-        try:
-            decisions.append((m["candidates"], m.get("pool") or [], int(m["pack"]), int(m["pick"]), m["picked"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{folder}/{split}.jsonl: example without the meta PickNet needs (candidates, pool, "
-                             f"pack, pick, picked): {exc}. Rebuild it with `copilot dataset build`") from None
-        drafts.append(str(m.get("draft_id") or f"{split}-{len(drafts)}"))
-    return decisions, drafts
+    return read_decisions(folder, split, "PickNet")
 
 
 @dataclass
@@ -154,28 +144,21 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
             for i in range(0, n, cfg.batch_size):
                 b = tr.select(perm[i:i + cfg.batch_size])
                 if cfg.card_dropout > 0:
-                    dc = (torch.rand(b.cands.shape, generator=gen) < cfg.card_dropout) & (b.cands != PAD)
-                    dp = (torch.rand(b.pool.shape, generator=gen) < cfg.card_dropout) & (b.pool != PAD)
-                    b.cands, b.pool = b.cands.masked_fill(dc, UNK), b.pool.masked_fill(dp, UNK)
-                loss = loss_fn(model(b, ftable), b.target)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
+                    b.cands = drop_cards(b.cands, cfg.card_dropout, gen)
+                    b.pool = drop_cards(b.pool, cfg.card_dropout, gen)
+                total += optimiser_step(opt, sched, loss_fn(model(b, ftable), b.target)) * b.cands.shape[0]
                 if ema is not None:
                     ema.update_parameters(model)
-                total += float(loss.detach()) * b.cands.shape[0]
                 done_steps += 1
                 if log is not None and time.perf_counter() - last_report >= 1.0:
                     last_report = time.perf_counter()
                     log({"event": "progress", "fraction": round(done_steps / total_steps, 4), "member": k + 1,
                          "epoch": epoch, "seconds": round(last_report - started, 1)})
-            row = {"event": "epoch", "member": k + 1, "epoch": epoch, "train_loss": round(total / n, 4),
-                   "seconds": round(time.perf_counter() - t0, 2), "fraction": round(done_steps / total_steps, 4)}
+            row = {"event": "epoch", "member": k + 1, "epoch": epoch, **epoch_figures(total, n, t0),
+                   "fraction": round(done_steps / total_steps, 4)}
             if val_b is not None and val_b.cands.shape[0]:
                 single = PickNet([ema.module if ema is not None else model], ftable, cfg).logprobs(val_b)
-                row.update({f"val_{k2}": (round(v, 4) if isinstance(v, float) else v)
-                            for k2, v in topk_accuracy(single, val_b.target).items()})
+                row.update(val_row(single, val_b.target))
                 row["val_loss"] = round(nll(single, val_b.target), 4)
             history.append(row)
             if log is not None:
@@ -204,9 +187,7 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: PickNetConfig
     """Train on `dataset`/train.jsonl, evaluate on val.jsonl, save to `out` (atomically) with a JSON sidecar."""
     import torch
 
-    from copilot.fileio import sha256_file, tool_info, utc_now
     from copilot.training.dataset import load_manifest
-    from copilot.training.mlp_train import random_baseline
 
     cfg = cfg or PickNetConfig()
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -237,26 +218,13 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: PickNetConfig
              "cards": len(vocab) - 2, "members": cfg.ensemble, "epochs": cfg.epochs})
     result = fit(tr, va, len(vocab), ftable, cfg, log)
     seconds = time.perf_counter() - started
-    metrics = {"train_examples": int((tr.target >= 0).sum()), "train_seconds": round(seconds, 2),
-               "train_cpu_seconds": round(time.process_time() - cpu_started, 2), "threads": cfg.threads}
+    metrics = run_metrics(int((tr.target >= 0).sum()), seconds, cpu_started, cfg.threads)
     if va.cands.shape[0]:
-        val = topk_accuracy(result.net.logprobs(va), va.target)
-        rnd = random_baseline(va)
-        metrics.update({"val_top1": val["top1"], "val_top3": val["top3"], "val_decisions": val["n"],
-                        "val_drafts": manifest["counts"]["drafts"]["val"],
-                        "val_random_top1": rnd["top1"], "val_random_top3": rnd["top3"]})
-    dataset_info = {
-        "path": str(Path(dataset).resolve()),
-        "manifest_sha256": sha256_file(Path(dataset) / "manifest.json"),
-        "source_sha256": manifest["source"]["sha256"], "source_name": manifest["source"]["name"],
-        "set_codes": manifest["set_codes"], "event_types": manifest["event_types"],
-        "split": manifest["split"], "filters": manifest["filters"]["given"], "counts": manifest["counts"]["examples"],
-    }
-    info = {"kind": MODEL_KIND, "version": MODEL_VERSION, "config": asdict(cfg), "vocab_size": len(vocab),
-            "dataset": dataset_info, "metrics": metrics, "history": result.history, "created": utc_now(),
-            "tool": tool_info(), "card_data": describe.coverage(vocab),
-            "architecture": "PickNet: id embedding + card features; pool MLP + attention over the pool + pack "
-                            "context; ensemble of members (mean log-probability)"}
+        metrics.update(val_metrics(result.net.logprobs(va), va, manifest))
+    info = model_info(MODEL_KIND, MODEL_VERSION, asdict(cfg), len(vocab), dataset_summary(dataset, manifest), metrics,
+                      result.history, card_data=describe.coverage(vocab),
+                      architecture="PickNet: id embedding + card features; pool MLP + attention over the pool + "
+                                   "pack context; ensemble of members (mean log-probability)")
     out = Path(out)
     save(out, result.net, vocab, info)
     return TrainResult(out, metrics, seconds, result.history)
