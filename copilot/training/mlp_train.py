@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
 from copilot.picking.mlp_model import (MODEL_KIND, MODEL_VERSION, PAD, UNK, Encoded, MLPConfig, Vocab, build_model,
                                       encode, predict, save)
-from copilot.training.pick_training import (dataset_summary, drop_cards, epoch_figures, model_info, optimiser_step,
-                                            random_baseline, read_decisions, run_metrics, topk_accuracy, val_metrics,
-                                            val_row)
+from copilot.training.pick_training import (TrainResult, dataset_summary, drop_cards, epoch_figures, model_info,
+                                            optimiser_step, random_baseline, read_decisions, run_metrics,
+                                            shuffled_batches, topk_accuracy, val_metrics, val_row)
 
 __all__ = ["TrainResult", "decisions_from_dataset", "random_baseline", "topk_accuracy", "train"]
 
@@ -20,14 +20,6 @@ __all__ = ["TrainResult", "decisions_from_dataset", "random_baseline", "topk_acc
 def decisions_from_dataset(folder: str | os.PathLike, split: str) -> list[tuple]:
     """(candidates, pool, pack, pick, picked) for every example of a dataset split (reads only `meta`)."""
     return read_decisions(folder, split, "the baseline")[0]
-
-
-@dataclass
-class TrainResult:
-    path: Path
-    metrics: dict
-    seconds: float
-    history: list[dict]
 
 
 def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: MLPConfig | None = None,
@@ -61,10 +53,8 @@ def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: MLPConfig | N
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         model.train()
-        perm = torch.randperm(n, generator=gen)
         total = 0.0
-        for i in range(0, n, cfg.batch_size):
-            idx = perm[i:i + cfg.batch_size]
+        for idx in shuffled_batches(n, cfg.batch_size, gen):
             cands, pool = tr.cands[idx], tr.pool[idx]
             if cfg.card_dropout > 0:
                 cands = drop_cards(cands, cfg.card_dropout, gen)

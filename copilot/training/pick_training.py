@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Iterator, Mapping, Protocol
 
 from copilot.picking.mlp_model import PAD, UNK
 
@@ -18,6 +19,16 @@ class Scored(Protocol):
 
     names: list[list[str]]
     target: object
+
+
+@dataclass
+class TrainResult:
+    """A trained pick model: its file, the run's figures (`metrics`), its seconds and one row per epoch."""
+
+    path: Path
+    metrics: dict
+    seconds: float
+    history: list[dict]
 
 
 def read_decisions(folder: str | os.PathLike, split: str, model: str) -> tuple[list[tuple], list[str]]:
@@ -35,6 +46,15 @@ def read_decisions(folder: str | os.PathLike, split: str, model: str) -> tuple[l
                              f"pack, pick, picked): {exc}. Rebuild it with `copilot dataset build`") from None
         drafts.append(str(m.get("draft_id") or f"{split}-{len(drafts)}"))
     return decisions, drafts
+
+
+def shuffled_batches(n: int, batch_size: int, gen) -> Iterator:
+    """Index tensors of one epoch's batches over `n` decisions in a random order (drawn when the first is asked)."""
+    import torch
+
+    perm = torch.randperm(n, generator=gen)
+    for i in range(0, n, batch_size):
+        yield perm[i:i + batch_size]
 
 
 def drop_cards(ids, share: float, gen):

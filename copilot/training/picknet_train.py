@@ -18,8 +18,9 @@ from copilot.picking.card_features import card_features, rating_zscores
 from copilot.picking.mlp_model import PAD, UNK, Vocab
 from copilot.picking.picknet_model import (MODEL_KIND, MODEL_VERSION, Batch, PickNet, PickNetConfig, build_member,
                                           encode, save)
-from copilot.training.pick_training import (dataset_summary, drop_cards, epoch_figures, model_info, optimiser_step,
-                                            read_decisions, run_metrics, topk_accuracy, val_metrics, val_row)
+from copilot.training.pick_training import (TrainResult, dataset_summary, drop_cards, epoch_figures, model_info,
+                                            optimiser_step, read_decisions, run_metrics, shuffled_batches,
+                                            topk_accuracy, val_metrics, val_row)
 
 Log = Callable[[dict], None]
 
@@ -139,10 +140,9 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
             model.train()
-            perm = torch.randperm(n, generator=gen)
             total = 0.0
-            for i in range(0, n, cfg.batch_size):
-                b = tr.select(perm[i:i + cfg.batch_size])
+            for idx in shuffled_batches(n, cfg.batch_size, gen):
+                b = tr.select(idx)
                 if cfg.card_dropout > 0:
                     b.cands = drop_cards(b.cands, cfg.card_dropout, gen)
                     b.pool = drop_cards(b.pool, cfg.card_dropout, gen)
@@ -172,14 +172,6 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
             log({"event": "member", "member": k + 1, "ensemble_val_top1": round(acc["top1"], 4),
                  "ensemble_val_top3": round(acc["top3"], 4)})
     return FitResult(PickNet(members, ftable, cfg), history, time.perf_counter() - started)
-
-
-@dataclass
-class TrainResult:
-    path: Path
-    metrics: dict
-    seconds: float
-    history: list[dict]
 
 
 def train(dataset: str | os.PathLike, out: str | os.PathLike, cfg: PickNetConfig | None = None,
