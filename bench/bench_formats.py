@@ -25,21 +25,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DEFAULT_MODEL = Path.home() / ".cache" / "magic-copilot" / "test-models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+from bench_gguf_scoring import DEFAULT_MODEL, agreement, pct, resolve_inputs  # noqa: E402 - the GGUF bench's defaults
+
 TRAIN_FORMATS = ("v1", "v1-compact", "conversation", "conversation:knowledge=name", "conversation:knowledge=text",
                  "conversation:knowledge=stats", "conversation:repeat=1", "conversation:knowledge=text,repeat=1",
                  "conversation:signals=1", "conversation:reminder=pack")
 LIVE_FORMATS = ("v1", "conversation")
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 class Tokenizer:
@@ -176,11 +169,9 @@ def live_cost(model: Path, drafts: dict[str, list], warm_ctx, threads: int, form
         last = list(drafts.values())[-1][-1]
         warm = conv.rank(last)
         cold = conv.rank(last, reuse=False)
-        w = {s.card.name: s.score for s in warm.ranked}
-        c = {s.card.name: s.score for s in cold.ranked}
+        same_top, max_diff = agreement(warm, cold)
         check = {"prompt_tokens": len(conv.prompt_tokens(last)[0]), "cold_tokens": cold.tokens_evaluated,
-                 "warm_tokens": warm.tokens_evaluated, "max_abs_diff": max(abs(w[k] - c[k]) for k in c),
-                 "same_top": warm.best.name == cold.best.name}
+                 "warm_tokens": warm.tokens_evaluated, "max_abs_diff": max_diff, "same_top": same_top}
     for e in engines.values():
         e.close()
     return {"stats": stats, "only_new_turn": only_new_turn, "checked": checked, "check": check,
@@ -225,18 +216,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     a = ap.parse_args(argv)
 
-    from copilot.paths import shared_dir
-
-    picks = a.picks
+    picks = resolve_inputs(a.picks, a.model)
     if picks is None:
-        sd = shared_dir()
-        if sd is None:
-            print("no --picks given and ../shared is absent", file=sys.stderr)
-            return 2
-        picks = sd / "data" / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
-    if not a.model.exists():
-        print(f"model {a.model} not found (run the test suite once to fetch the SmolLM2 test model, or pass "
-              f"--model)", file=sys.stderr)
         return 2
     out: dict = {"model": str(a.model), "picks": str(picks)}
     t0 = time.perf_counter()

@@ -30,6 +30,31 @@ def pct(xs, q):
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
+def resolve_inputs(picks: Path | None, model: Path) -> Path | None:
+    """The picks file to read (default: the shared DSK dev picks) when it and the GGUF `model` are there; else None,
+    with why on stderr (bench_formats.py uses this too)."""
+    from copilot.paths import shared_dir
+
+    if picks is None:
+        sd = shared_dir()
+        if sd is None:
+            print("no --picks given and ../shared is absent", file=sys.stderr)
+            return None
+        picks = sd / "data" / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
+    if not model.exists():
+        print(f"model {model} not found (run the test suite once to fetch the SmolLM2 test model, or pass "
+              f"--model)", file=sys.stderr)
+        return None
+    return picks
+
+
+def agreement(warm, cold) -> tuple[bool, float]:
+    """How far a KV-reuse ranking is from a fresh one: the same top card?, the largest |score difference|."""
+    w = {s.card.name: s.score for s in warm.ranked}
+    c = {s.card.name: s.score for s in cold.ranked}
+    return warm.best.name == cold.best.name, max(abs(w[k] - c[k]) for k in c)
+
+
 def load_draft(picks: Path, draft_index: int, catalog_kind: str):
     from copilot.datasets import iter_contexts
 
@@ -65,19 +90,10 @@ def main(argv=None) -> int:
                     help="card data for the prompt (default: the app's catalog over shared card files)")
     a = ap.parse_args(argv)
 
-    from copilot.paths import shared_dir
     from copilot.picking.gguf_engine import GGUFEngine
 
-    picks = a.picks
+    picks = resolve_inputs(a.picks, a.model)
     if picks is None:
-        sd = shared_dir()
-        if sd is None:
-            print("no --picks given and ../shared is absent", file=sys.stderr)
-            return 2
-        picks = sd / "data" / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
-    if not a.model.exists():
-        print(f"model {a.model} not found (run the test suite once to fetch the SmolLM2 test model, or pass "
-              f"--model)", file=sys.stderr)
         return 2
     t = time.perf_counter()
     ctxs = load_draft(picks, a.draft, a.catalog)
@@ -104,14 +120,12 @@ def main(argv=None) -> int:
             if r.error:
                 print(f"pick {i + 1}: error {r.error}", file=sys.stderr)
                 return 1
-        sw = {s.card.name: s.score for s in rw.ranked}
-        sc = {s.card.name: s.score for s in rc.ranked}
         n_prompt = len(warm.prompt_tokens(ctx)[0])
+        same_top, max_diff = agreement(rw, rc)
         rows.append({"pick": i + 1, "pack": len(ctx.pack), "prompt": n_prompt,
                      "warm_ms": rw.latency_ms, "cold_ms": rc.latency_ms,
                      "warm_tok": rw.tokens_evaluated, "cold_tok": rc.tokens_evaluated,
-                     "same_top": rw.best.name == rc.best.name,
-                     "max_diff": max(abs(sw[k] - sc[k]) for k in sc)})
+                     "same_top": same_top, "max_diff": max_diff})
         print(f"P{ctx.pack_number}p{ctx.pick_number:<2} pack {len(ctx.pack):2d} prompt {n_prompt:4d} tok | "
               f"reuse {rw.tokens_evaluated:4d} tok {rw.latency_ms:7.0f} ms | fresh {rc.tokens_evaluated:4d} tok "
               f"{rc.latency_ms:7.0f} ms | top {rw.best.name[:28]!r}{'' if rows[-1]['same_top'] else ' (differs)'}")
