@@ -18,7 +18,7 @@ from typing import Callable
 from copilot.fileio import atomic_write_json, utc_now
 from copilot.training.checkpoints import checkpoint_dirs, clear_unfinished, find_resume_checkpoint
 from copilot.training.config import TrainConfig
-from copilot.training.run_folder import (ADAPTER_DIR, METRICS, RUN_INFO, STOP_FILE, finished_result,  # noqa: F401
+from copilot.training.run_folder import (METRICS, RUN_INFO, STOP_FILE, finished_result,  # noqa: F401
                                          read_status, result_dir_name, truncate_metrics, write_status)
 from copilot.training.run_state import RunState
 
