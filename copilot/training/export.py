@@ -47,9 +47,9 @@ def find_adapter(run_dir: Path, checkpoint: str | None = None) -> tuple[Path, in
     (or a named one)."""
     run_dir = Path(run_dir)
     if checkpoint:
-        p = Path(checkpoint)
+        p = Path(f"step-{int(checkpoint):06d}" if str(checkpoint).isdigit() else checkpoint)  # --checkpoint 99
         if not p.is_absolute():
-            p = run_dir / "checkpoints" / checkpoint
+            p = run_dir / "checkpoints" / p
         why = verify_checkpoint(p) if (p / "MANIFEST.json").exists() or p.parent.name == "checkpoints" else ""
         if not p.is_dir() or why:
             raise ExportError(f"checkpoint {p} is not usable: {why or 'not found'}")
