@@ -41,8 +41,9 @@ datasets, model manifests and engines record):
 - ``answer``: ``name`` (default): the assistant answers with the card's name; ``label``: every pack line starts with
   a letter (``A) ``, ``B) ``, ... in the listed order) and the answer is the letter and the name (``C) Hand That
   Hurts``). The decision is then the answer's first token, the name after it a copy of the line: with
-  ``order=rating`` a small model learns "A unless a later card suits us better" from a few hundred picks instead of
-  learning every card's name as an answer. A card's answer depends on its pack (`answer(card, ctx)`).
+  ``order=pick`` a small model learns "A (the ratings engine's pick) unless another card suits us better" from a
+  thousand picks (SmolLM2-135M: 54% top-1 after 99 steps, against 36% with name answers) instead of learning every
+  card's name as an answer. A card's answer depends on its pack (`answer(card, ctx)`).
 
 Every turn's text depends only on that pick and the ones before it, so the conversation of pick N is a prefix of the
 conversation of pick N+1: a KV cache kept between picks evaluates only the new answer and the new user turn.
