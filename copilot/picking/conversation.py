@@ -146,8 +146,7 @@ class ConversationFormat:
     system: str = SYSTEM_V2
     version: int = VERSION
     conversational: bool = True
-    _ratings: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
-    _engine: list = field(default_factory=list, compare=False, hash=False, repr=False)  # order=pick's RatingsEngine
+    _engine: list = field(default_factory=list, compare=False, hash=False, repr=False)  # its RatingsEngine, made lazily
 
     # ------------------------------------------------------------------ identity
     @property
@@ -207,18 +206,21 @@ class ConversationFormat:
                    system=SYSTEM_V2_LABEL if answer is Answer.LABEL else SYSTEM_V2)
 
     # ------------------------------------------------------------------ card lines
+    def _ratings_engine(self):
+        """The one RatingsEngine this format reads ratings through (its per-set cache; order=pick's ranking)."""
+        if not self._engine:
+            from copilot.picking.ratings_engine import RatingsEngine
+
+            self._engine.append(RatingsEngine())
+        return self._engine[0]
+
+    def _set_ratings(self, set_code: str | None):
+        """The 17lands ratings of the set, or None (no set, no ratings file)."""
+        return self._ratings_engine().ratings_for(set_code.upper()) if set_code else None
+
     def _rating(self, card: Card, set_code: str | None):
         """The card's 17lands rating row for its set, or None (no ratings file, or the card is not in it)."""
-        key = (set_code or card.set_code or "").upper()
-        if key not in self._ratings:
-            from copilot.picking.ratings import RatingsError, find_ratings, load_ratings
-
-            path = find_ratings(key) if key else None
-            try:
-                self._ratings[key] = load_ratings(path, key) if path else None
-            except RatingsError:
-                self._ratings[key] = None
-        ratings = self._ratings[key]
+        ratings = self._set_ratings(set_code or card.set_code)
         return ratings.get(card) if ratings is not None else None
 
     def _stats(self, card: Card, set_code: str | None) -> str | None:
@@ -249,13 +251,9 @@ class ConversationFormat:
 
     def _engine_order(self, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card]) -> list[Card]:
         from copilot.picking.colors import ColorModel
-        from copilot.picking.ratings_engine import RatingsEngine
 
-        if not self._engine:
-            self._engine.append(RatingsEngine())
-        engine = self._engine[0]
-        key = (set_code or (pack[0].set_code if pack else "") or "").upper()
-        ratings = engine.ratings_for(key or None)
+        engine = self._ratings_engine()
+        ratings = self._set_ratings(set_code or (pack[0].set_code if pack else None))
         if ratings is None:
             return list(pack)
         colours = ColorModel(pool, engine.params)
@@ -388,6 +386,15 @@ class ConversationFormat:
         if self.answer_kind is Answer.LABEL and ctx is not None:
             return self._labelled(card, ctx.pack, ctx.set_code, ctx.pool)
         return card.name
+
+    def answers(self, ctx: PickContext) -> dict[str, Card]:
+        """{answer text: card} for the pack's distinct cards (the first copy): the candidates an engine scores,
+        with the pack's order and letters computed once."""
+        labels = self.labels(ctx.pack, ctx.set_code, ctx.pool) if self.answer_kind is Answer.LABEL else {}
+        out: dict[str, Card] = {}
+        for card in ctx.pack:
+            out.setdefault(f"{labels[card.name]}) {card.name}" if labels else card.name, card)
+        return out
 
     def _labelled(self, card: Card, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card]) -> str:
         label = self.labels(pack, set_code, pool).get(card.name)

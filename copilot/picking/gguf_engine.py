@@ -1,7 +1,7 @@
 """The local LLM pick engine: a GGUF model run by llama.cpp (llama-cpp-python).
 
 Scoring: the prompt (the prompt format's messages rendered with the model's own chat template, tokenized with
-special tokens) is evaluated once; then for each distinct card of the pack the answer text (`fmt.answer(card)`)
+special tokens) is evaluated once; then for each distinct card of the pack the answer text (`fmt.answers(ctx)`)
 followed by the template's end-of-turn token is teacher-forced on top of the kept KV cache, and its log-probability
 is Σ log p(token). Each candidate is decoded as one batch with logits on its positions through llama.cpp's public
 C API (`llama_decode`, `llama_get_logits_ith`, `llama_memory_seq_rm`), then removed from the KV cache: the method
@@ -361,9 +361,7 @@ class GGUFEngine(EngineBase):
                 self._load()
             self._draft_key = ctx.draft_key  # informative: the prefix check alone decides what is reused
             msgs = self.messages(ctx)
-            unique: dict[str, object] = {}
-            for card in ctx.pack:
-                unique.setdefault(self._fmt.answer(card, ctx), card)
+            unique = self._fmt.answers(ctx)
             if self.grammar:
                 tokens, _ = self._prepare(msgs, list(unique))
                 return self._rank_grammar(ctx, tokens, unique, reuse, start)
@@ -424,8 +422,7 @@ class GGUFEngine(EngineBase):
     def _first_token_only(self, cands: dict[str, list[int]]) -> bool:
         """Score by the first token alone: asked for (score=first), or score=auto with a format that answers with
         a label; only when no two candidates share their first token."""
-        wanted = self.score == "first" or (self.score == "auto" and getattr(self._fmt, "answers_differ_from_names",
-                                                                              False))
+        wanted = self.score == "first" or (self.score == "auto" and self._fmt.answers_differ_from_names)
         return wanted and len({t[0] for t in cands.values()}) == len(cands)
 
     def _rank_grammar(self, ctx, tokens, unique, reuse, start) -> Recommendation:

@@ -165,9 +165,7 @@ class HFEngine(EngineBase):
             with self._lock:
                 self.load()
                 prompt, _ = self.prompt_ids(ctx)
-                unique: dict[str, object] = {}
-                for card in ctx.pack:
-                    unique.setdefault(self._fmt.answer(card, ctx), card)
+                unique = self._fmt.answers(ctx)
                 cands = {a: self.candidate_ids(a) for a in unique}
                 limit = getattr(self._model.config, "max_position_embeddings", None)
                 need = len(prompt) + max(len(c) for c in cands.values())

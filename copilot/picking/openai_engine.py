@@ -199,9 +199,7 @@ class OpenAIEngine(EngineBase):
         from copilot.picking.prompts import get_format
 
         fmt = get_format(self.format_name)
-        unique: dict[str, object] = {}
-        for card in ctx.pack:
-            unique.setdefault(fmt.answer(card, ctx), card)
+        unique = fmt.answers(ctx)
         try:
             resp = self._get_client().chat.completions.create(
                 model=ep.model, messages=fmt.messages(ctx), temperature=0, max_tokens=self.max_tokens)

@@ -136,6 +136,7 @@ class PromptFormat:
     description: str = ""
     version: int = 1
     conversational = False  # one prompt per pick (the conversation format replays the draft instead)
+    answers_differ_from_names = False  # an answer is the card's name
 
     def user(self, ctx: PickContext) -> str:
         lines = ["In our Magic the Gathering draft, these are the contents of our pool so far:", RULE]
@@ -164,6 +165,13 @@ class PromptFormat:
     def answer(self, card: Card, ctx: PickContext | None = None) -> str:
         """The assistant's answer for picking `card` (from the pack of `ctx`): its name (as the pack lists it)."""
         return card.name
+
+    def answers(self, ctx: PickContext) -> dict[str, Card]:
+        """{answer text: card} for the pack's distinct cards (the first copy): the candidates an engine scores."""
+        out: dict[str, Card] = {}
+        for card in ctx.pack:
+            out.setdefault(self.answer(card, ctx), card)
+        return out
 
     def example(self, ctx: PickContext, picked_card: Card) -> dict:
         """One training example: {"messages": [system, user, assistant]}."""

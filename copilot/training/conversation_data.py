@@ -132,8 +132,7 @@ class DraftSequencer:
             if r.pick_2:
                 t["picked_2"] = r.pick_2
             if self.fmt.answers_differ_from_names:  # answer=label: what is scored is "C) Name", not the name
-                t["cards"], t["candidates"] = t["candidates"], list(dict.fromkeys(self.fmt.answer(c, ctx)
-                                                                                 for c in ctx.pack))
+                t["cards"], t["candidates"] = t["candidates"], list(self.fmt.answers(ctx))
                 t["picked"] = self.fmt.answer(picked[0], ctx)
                 if r.pick_2 and len(picked) > 1:
                     t["picked_2"] = self.fmt.answer(picked[1], ctx)
