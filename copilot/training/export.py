@@ -26,6 +26,7 @@ from copilot.training.checkpoints import checkpoint_dirs, verify_checkpoint
 from copilot.training.gguf_llama import ExportError, write_llama_gguf
 from copilot.training.lora_gguf import export_lora_gguf
 from copilot.training.run_folder import ADAPTER_DIR, MODEL_DIR, RUN_INFO
+from copilot.training.validation import pick_examples
 
 QUANTS = ("Q8_0", "Q4_K_M", "F16")
 LLAMA_CPP_VERSION = "0.3.36"
@@ -264,7 +265,11 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
     if (ds_path / "val.jsonl").is_file():
         with open(ds_path / "val.jsonl", encoding="utf-8") as fh:
             line = fh.readline()
-            val_example = json.loads(line) if line.strip() else None
+        # a pick with a choice, as validation scores it: a conversation line's last turn is a one-card pack, and a
+        # label format's candidates are the turn's answer texts (validation.pick_examples gives each turn its own)
+        picks = pick_examples(json.loads(line)) if line.strip() else []
+        val_example = next((x for x in picks if len(set(x.get("meta", {}).get("candidates") or [])) > 1),
+                           picks[-1] if picks else None)
     ad_manifest = json.loads((adapter / "manifest.json").read_text()) if (adapter / "manifest.json").is_file() else {}
     manifest = {
         "kind": "model", "prompt_format": prompt_format,
