@@ -3,6 +3,7 @@
     ChatEncoder(tokenizer)            chat messages -> prompt ids; an answer -> its ids + the end-of-turn token
     candidate_logprobs(model, ...)    Σ log p(candidate tokens | prompt) for every candidate, one batched pass
     score_answers(model, enc, ...)    both together: messages + answer texts -> {answer: log-probability}
+    next_token_logprobs(model, ...)   the next-token distribution after each prompt of one conversation, one pass
 
 The prompt is the tokenizer's chat template rendered with `add_generation_prompt=True` followed by whatever the
 template writes before an answer; a candidate is the answer text followed by the first token the template writes
@@ -118,6 +119,26 @@ def candidate_logprobs(model, prompt_ids: Sequence[int], candidates: Mapping[str
             for j in range(len(toks) - 1):
                 scores[k] += float(logp[i, j, toks[j + 1]])
     return scores
+
+
+def next_token_logprobs(model, ids: Sequence[int], prompt_lengths: Sequence[int], *, device: str = "cpu",
+                        autocast: ContextManager | None = None) -> list:
+    """log p(next token) after each prompt of one conversation, from ONE forward pass over `ids`.
+
+    `ids` is the conversation's longest prompt and every prompt is a prefix of it (`prompt_lengths`: their lengths,
+    each >= 1). A causal model's logits at position n-1 depend only on the first n tokens, so this is what scoring
+    each prompt alone gives (to float precision) for a first-token score, at the cost of one prompt instead of one
+    per pick. Returns one 1-D float32 tensor per prompt; logits are computed only at those positions.
+    """
+    import torch
+
+    if any(not 1 <= n <= len(ids) for n in prompt_lengths):
+        raise ScoringError("a prompt length is outside the conversation's tokens")
+    keep = torch.tensor([n - 1 for n in prompt_lengths], dtype=torch.long, device=device)
+    with torch.inference_mode(), (autocast if autocast is not None else nullcontext()):
+        out = model(input_ids=torch.tensor([list(ids)], device=device), use_cache=False, logits_to_keep=keep)
+        logp = torch.log_softmax(out.logits[0].float(), dim=-1)
+    return list(logp)
 
 
 def score_answers(model, encoder: ChatEncoder, messages: list[dict], answers: Sequence[str], *,

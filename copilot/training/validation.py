@@ -4,6 +4,11 @@ Each example's candidates (`meta.candidates`, the pack) are ranked by `copilot.p
 (Σ log p(name + end marker | prompt)); top-1 / top-3 count how often the human's pick is first / among the first
 three. Examples with fewer than two distinct candidates, or whose answer is not among them, are skipped.
 
+With `first_token` (formats whose answers start with a label, "C) Name": what the `gguf` engine scores by default
+for them) a candidate is scored by its first token alone, and the picks of one conversation share ONE forward pass
+(`scoring.next_token_logprobs`): a per-pack conversation of 14 picks costs one prompt instead of fourteen. A pick
+whose candidates share a first token, or whose prompt is not a prefix of its conversation's, is scored on its own.
+
 Validation uses WHOLE drafts (`select_drafts`): the picks of one draft are correlated, so the standard error is
 computed over drafts (cluster standard error), and a handful of picks from the top of the file would measure
 mostly first picks. Results are also split by pick bucket (picks 1-4, 5-9, 10+ within a pack).
@@ -14,7 +19,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from copilot.picking.scoring import score_answers
+from copilot.picking.scoring import next_token_logprobs, score_answers
 from copilot.training.chat_encoding import ChatEncoder
 from copilot.training.config import TrainConfig
 from copilot.training.model_setup import autocast_ctx
@@ -97,25 +102,64 @@ def cluster_se(per_draft: dict[str, PickTally], attr: str = "top1") -> float | N
     return math.sqrt(s * d / (d - 1)) / total
 
 
+def scoreable(example: dict) -> bool:
+    cands = example.get("meta", {}).get("candidates") or []
+    return len(set(cands)) >= 2 and example["messages"][-1]["content"] in cands
+
+
+def conversations(examples: list[dict]) -> list[list[int]]:
+    """Indices of `examples` grouped by conversation: consecutive picks whose chat continues the previous one's."""
+    groups: list[list[int]] = []
+    for i, ex in enumerate(examples):
+        if groups:
+            prev = examples[groups[-1][-1]]["messages"]
+            if len(ex["messages"]) > len(prev) and ex["messages"][:len(prev)] == prev:
+                groups[-1].append(i)
+                continue
+        groups.append([i])
+    return groups
+
+
+def first_token_scores(model, encoder: ChatEncoder, examples: list[dict], group: list[int], device: str,
+                       cfg: TrainConfig | None = None) -> dict[int, dict[str, float]]:
+    """{index: {candidate: log p(its first token | prompt)}} for the picks of one conversation that can be scored
+    from one forward pass (distinct first tokens, prompt a prefix of the conversation's last prompt)."""
+    prompts = {i: encoder.prompt_ids(examples[i]["messages"][:-1]) for i in group}
+    longest = prompts[group[-1]]
+    firsts: dict[int, dict[str, int]] = {}
+    for i in group:
+        cands = dict.fromkeys(examples[i]["meta"]["candidates"])
+        first = {a: encoder.candidate_ids(a)[0] for a in cands}
+        if len(set(first.values())) == len(first) and longest[:len(prompts[i])] == prompts[i]:
+            firsts[i] = first
+    if not firsts:
+        return {}
+    logps = next_token_logprobs(model, longest, [len(prompts[i]) for i in firsts], device=device,
+                                autocast=autocast_ctx(cfg, device) if cfg is not None else None)
+    return {i: {a: float(lp[t]) for a, t in first.items()} for (i, first), lp in zip(firsts.items(), logps)}
+
+
 def evaluate_picks(model, encoder: ChatEncoder, examples: list[dict], device: str,
-                   cfg: TrainConfig | None = None) -> dict:
-    """Top-1 / top-3 pick accuracy (answer among meta.candidates), its cluster standard error, by pick bucket."""
+                   cfg: TrainConfig | None = None, first_token: bool = False) -> dict:
+    """Top-1 / top-3 pick accuracy (answer among meta.candidates), its cluster standard error, by pick bucket;
+    `first_token`: score candidates by their first token, one forward pass per conversation (see the docstring)."""
     was_training = model.training
     model.eval()
     per_draft: dict[str, PickTally] = defaultdict(PickTally)
     per_bucket: dict[str, PickTally] = defaultdict(PickTally)
     try:
-        for i, ex in enumerate(examples):
-            meta = ex.get("meta", {})
-            cands = meta.get("candidates") or []
-            answer = ex["messages"][-1]["content"]
-            if len(set(cands)) < 2 or answer not in cands:
-                continue
-            scores = rank_candidates(model, encoder, ex, device, cfg)
-            ranked = sorted(scores, key=scores.get, reverse=True)
-            hit1, hit3 = ranked[0] == answer, answer in ranked[:3]
-            per_draft[str(meta.get("draft_id", f"ex{i}"))].add(hit1, hit3)
-            per_bucket[bucket_of(meta.get("pick"))].add(hit1, hit3)
+        for group in conversations(examples):
+            group = [i for i in group if scoreable(examples[i])]
+            fast = first_token_scores(model, encoder, examples, group, device, cfg) if first_token and group else {}
+            for i in group:
+                ex = examples[i]
+                meta = ex.get("meta", {})
+                answer = ex["messages"][-1]["content"]
+                scores = fast[i] if i in fast else rank_candidates(model, encoder, ex, device, cfg)
+                ranked = sorted(scores, key=scores.get, reverse=True)
+                hit1, hit3 = ranked[0] == answer, answer in ranked[:3]
+                per_draft[str(meta.get("draft_id", f"ex{i}"))].add(hit1, hit3)
+                per_bucket[bucket_of(meta.get("pick"))].add(hit1, hit3)
     finally:
         if was_training:
             model.train()
