@@ -4,11 +4,14 @@ Every line is a conversational "messages" example, single-turn (one pick) or a w
 `chat_encoding.ChatEncoder.encode_masked` puts the loss on every assistant turn with the scorer's own tokens, so
 no chat-template `{% generation %}` markers are needed. Examples longer than max_seq_len are skipped and counted,
 as before. TRL builds the labels from the mask; the Trainer's seeded sampler orders the examples and skips the
-consumed batches on resume.
+consumed batches on resume. The encoded examples are cached beside the dataset (`token_cache`), so a resume or a
+second run on the same dataset and tokenizer starts at once.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 from copilot.training.chat_encoding import ChatEncoder
 from copilot.training.data_stream import JsonlFile
@@ -23,7 +26,27 @@ class EncodedSet:
     tokens: int
 
 
-def encode_jsonl(jsonl: JsonlFile, encoder: ChatEncoder, max_len: int, limit: int = 0) -> EncodedSet:
+def encode_jsonl(jsonl: JsonlFile, encoder: ChatEncoder, max_len: int, limit: int = 0,
+                 cache_dir: Path | None = None, log: Callable[[str], None] = print) -> EncodedSet:
+    """The examples as TRL's pre-tokenized dataset; with `cache_dir`, read from (or written to) the token cache."""
+    if cache_dir is None:
+        return _encode(jsonl, encoder, max_len, limit)
+    from copilot.training import token_cache
+
+    key = token_cache.cache_key(jsonl.path, encoder, max_len, limit)
+    hit = token_cache.load(cache_dir, key, log)
+    if hit is not None:
+        data, info = hit
+        log(f"tokenized examples from the cache ({cache_dir / key})")
+        return EncodedSet(data, info["n"], info["skipped"], info["tokens"])
+    enc = _encode(jsonl, encoder, max_len, limit)
+    token_cache.store(cache_dir, key, enc.dataset, {"n": enc.n, "skipped": enc.skipped, "tokens": enc.tokens,
+                                                    "file": jsonl.path.name, "max_len": max_len, "limit": limit},
+                      log)
+    return enc
+
+
+def _encode(jsonl: JsonlFile, encoder: ChatEncoder, max_len: int, limit: int) -> EncodedSet:
     from datasets import Dataset
 
     n = min(len(jsonl), limit) if limit else len(jsonl)

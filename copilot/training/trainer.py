@@ -124,16 +124,28 @@ def resume_point(ctx: RunContext, resume: bool, log) -> tuple[int, Path | None]:
     return step, path
 
 
+def label_answers(prompt_format: str) -> bool:
+    """Whether the format's answers start with a label ("C) Name"): validation then scores the label's token, as
+    the `gguf` engine does by default (score=auto)."""
+    from copilot.picking.prompts import UnknownPromptFormat, get_format
+
+    try:
+        return bool(prompt_format) and get_format(prompt_format).answers_differ_from_names
+    except UnknownPromptFormat:  # a hand-made dataset's own format: its answers are what it says
+        return False
+
+
 def validation_fn(ctx: RunContext):
     from copilot.training.validation import evaluate_picks
 
     cfg = ctx.cfg.replace(precision=ctx.precision.precision)
     if not ctx.val_picks:
         return None
+    first_token = label_answers(ctx.prompt_format)
 
     def run(model):
         inner = model.module if hasattr(model, "module") else model
-        return evaluate_picks(inner, ctx.encoder, ctx.val_picks, ctx.device, cfg)
+        return evaluate_picks(inner, ctx.encoder, ctx.val_picks, ctx.device, cfg, first_token=first_token)
 
     return run
 
@@ -158,6 +170,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
     from copilot.training.data_stream import JsonlFile
     from copilot.training.hf_args import trainer_kwargs
     from copilot.training.model_setup import load_model_for_training
+    from copilot.training import token_cache
     from copilot.training.sft_data import encode_jsonl
 
     run_dir = Path(run_dir)
@@ -168,7 +181,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
         log(f"nothing to do: {run_dir} already finished {start_step} steps (raise max_steps to train on)")
         return TrainResult(RunState.DONE, start_step, run_dir, ckpt, done, read_status(run_dir).get("final_eval"))
     data = encode_jsonl(JsonlFile(ctx.dataset_dir / "train.jsonl"), ctx.encoder, cfg.max_seq_len,
-                        cfg.max_train_examples)
+                        cfg.max_train_examples, cache_dir=ctx.dataset_dir / token_cache.FOLDER, log=log)
     import torch
 
     torch.manual_seed(cfg.seed)
