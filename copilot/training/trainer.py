@@ -166,11 +166,11 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
     """SFT until max_steps or until STOP appears. `base` is a ResolvedBase (resolved from cfg when None)."""
     from trl import SFTConfig, SFTTrainer
 
+    from copilot.training import token_cache
     from copilot.training.callbacks import RunProtocol
     from copilot.training.data_stream import JsonlFile
     from copilot.training.hf_args import trainer_kwargs
     from copilot.training.model_setup import load_model_for_training
-    from copilot.training import token_cache
     from copilot.training.sft_data import encode_jsonl
 
     run_dir = Path(run_dir)
