@@ -82,6 +82,10 @@ def test_opens_on_a_real_base_model_never_the_test_model(panel, qtbot):
     _, model, run, export = sections(panel)
     s = panel.session
     assert s.choice.preset == "cpu-small" and model.base_combo.currentData() == "smollm2-135m-instruct"
+    from copilot.training.presets import CPU_RECIPE_FORMAT
+
+    # the panel builds the CPU preset's dataset in the recipe's format, one conversation per pack
+    assert s.dataset_args() == ["--format", CPU_RECIPE_FORMAT, "--segment", "pack"]
     qtbot.waitUntil(lambda: s.gpu_known, timeout=120000)
     last = model.preset_combo.count() - 1
     assert model.preset_combo.itemData(last) == "smoke" and "test" in model.preset_combo.itemText(last)
@@ -101,6 +105,7 @@ def test_opens_on_a_real_base_model_never_the_test_model(panel, qtbot):
             assert s.choice.base_model == "mistral-7b-instruct"
     model.preset_combo.setCurrentIndex(model.preset_combo.findData("smoke"))  # tests may choose it explicitly
     assert s.choice.base_model == "smoke-mistral" and "random weights" in model.device_label.text()
+    assert s.dataset_args() == []  # smoke trains on the build's default format
     assert not run.start_btn.isEnabled() and not export.export_btn.isEnabled()  # no dataset, no run yet
     assert run.start() is None and "dataset first" in run.state_label.text()
 
@@ -222,18 +227,20 @@ def test_smoke_run_streams_loss_stops_resumes_and_exports_without_blocking_the_u
     s = panel.session
     heart = ui_heartbeat.start()
 
-    # 1. a tiny real dataset, `copilot dataset build` after a file is dropped on the panel
+    # 1. a tiny real dataset, `copilot dataset build` after a file is dropped on the panel, in the format of the
+    # chosen preset (smoke: the build's default; the CPU recipe's per-pack conversations would not fit its 512 tokens)
+    qtbot.waitUntil(lambda: s.gpu_known, timeout=120000)
+    model.preset_combo.setCurrentIndex(model.preset_combo.findData("smoke"))
     data.max_drafts.setValue(4)
     _drop_file(panel, picks)
     assert s.busy("dataset")
     qtbot.waitUntil(lambda: s.dataset_dir is not None, timeout=180000)
     manifest = json.loads((s.dataset_dir / "manifest.json").read_text())
     assert manifest["counts"]["drafts"]["train"] == 3 and manifest["counts"]["drafts"]["val"] == 1
+    assert manifest["prompt_format"] == "v1"
     assert "set DSK" in data.dataset_label.text() and "3 drafts" in data.dataset_label.text()
 
     # 2. start a smoke run: the panel writes its config and runs `copilot train --config FILE --out RUN`
-    qtbot.waitUntil(lambda: s.gpu_known, timeout=120000)
-    model.preset_combo.setCurrentIndex(model.preset_combo.findData("smoke"))
     run_dir = run.start(max_steps=200, save_every=1000, eval_examples=0)
     assert run_dir is not None and s.state is RunState.LAUNCHED
     assert "$ copilot train --config " in run.log_view.toPlainText()

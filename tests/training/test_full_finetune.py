@@ -43,7 +43,7 @@ def test_full_is_validated_and_its_estimate_counts_weights_grads_and_adamw():
     cpu_full = config_from_preset("cpu-small", dataset="/d", finetune="full")
     assert check_memory(cpu_full.replace(base_model="mistral-7b-instruct"), mistral, None, ram=64.0).startswith(
         "full fine-tuning of Mistral-7B")
-    assert check_memory(cpu_full, smol, None, ram=8.0) == ""
+    assert check_memory(cpu_full, smol, None, ram=16.0) == ""  # the recipe's 4,096-token conversations: ~13 GiB
     assert check_memory(config_from_preset("gpu-48gb", dataset="/d"), mistral, GPUInfo(0, "x", 8.0)) == ""  # LoRA
 
 

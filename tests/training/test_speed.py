@@ -26,7 +26,7 @@ def test_the_estimate_follows_the_measured_speed(tmp_path, monkeypatch):
     monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
     smol, mistral = CATALOG["smollm2-135m-instruct"], CATALOG["mistral-7b-instruct"]
     ds = write_dataset(tmp_path / "ds")
-    cfg = config_from_preset("cpu-small", dataset=str(ds), precision="fp32")
+    cfg = config_from_preset("cpu-small", dataset=str(ds), precision="fp32", grad_accum=4)  # 4 examples a step
     # before any run: the probe's matmul speed over the FLOPs a token costs
     slow = estimate_device(cfg, smol, None, choice=probe_at(10.0, 5.0), measure=False)
     fast = estimate_device(cfg, smol, None, choice=probe_at(20.0, 5.0), measure=False)

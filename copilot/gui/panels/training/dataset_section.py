@@ -144,7 +144,7 @@ class DatasetSection(QGroupBox):
         if self.session.busy(JOB):
             return
         out = Path(out) if out else datasets_dir() / dataset_folder_name(src)
-        args = ["dataset", "build", "--picks", str(src), "--out", str(out), "--force"]
+        args = ["dataset", "build", "--picks", str(src), "--out", str(out), "--force"] + self.session.dataset_args()
         n = self.max_drafts.value()
         if n:
             args += ["--max-drafts", str(n)]

@@ -120,6 +120,13 @@ class TrainingSession(QObject):
         self.dataset_changed.emit(manifest)
         return None
 
+    def dataset_args(self) -> list[str]:
+        """`copilot dataset build` options of the chosen preset (the CPU recipe's prompt format and segments)."""
+        from copilot.training.presets import PRESETS
+
+        preset = PRESETS.get(self.choice.preset)
+        return preset.dataset_args() if preset is not None else []
+
     # ----- choice of preset / base / steps -----
     def set_choice(self, *, by_user: bool = True, **changes) -> None:
         new = replace(self.choice, **changes)
