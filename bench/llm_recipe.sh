@@ -7,7 +7,7 @@
 # Figures: OUT/run/metrics.jsonl (tokens, step time, memory, validation top-1 on 2 drafts every 60 steps),
 # OUT/eval.json (top-1/top-3, by pick, latency). Run it alone: one training process on these 2 cores.
 set -euo pipefail
-FMT=$1; OUT=$2; STEPS=${3:-120}; N=${4:-5}; LR=${5:-1e-3}
+FMT=$1; OUT=$2; STEPS=${3:-210}; N=${4:-5}; LR=${5:-1e-3}
 PY=${PYTHON:-python}
 SHARED=${COPILOT_SHARED:-$(dirname "$0")/../../shared}
 mkdir -p "$OUT"; OUT=$(realpath "$OUT")
