@@ -60,6 +60,14 @@ class EngineScore:
     latencies: list[float] = field(default_factory=list)
     tokens: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    agree_n: int = 0  # picks where this engine and the first engine both gave a top card
+    agree: int = 0  # ... and it was the same card
+
+    def compare(self, rec: Recommendation, first: Recommendation) -> None:
+        """Count whether this engine's top card is the first engine's (several engines side by side)."""
+        if rec.error is None and rec.ranked and first.error is None and first.ranked:
+            self.agree_n += 1
+            self.agree += _key(rec.ranked[0].card.name) == _key(first.ranked[0].card.name)
 
     def add(self, rec: Recommendation, picks: Sequence[str], pack_names: set[str], pick_number: int) -> None:
         self.n += 1
@@ -98,6 +106,7 @@ class EngineScore:
                            "mean": _round(sum(self.latencies) / len(self.latencies)) if self.latencies else None},
             "tokens_per_pick": round(self.tokens / self.n, 1) if self.n else None,
             "errors": dict(sorted(self.errors.items(), key=lambda kv: -kv[1])[:5]),
+            **({"same_top_as_first": self._rate(self.agree, self.agree_n)} if self.agree_n else {}),
         }
 
 
@@ -177,6 +186,8 @@ def evaluate(path: Path | str, engines: Sequence[PickEngine], catalog=None, limi
             drafts.add(row.draft_id)
             for rec, score in zip(recs, scores):
                 score.add(rec, row.picks, pack_names, row.pick_number)
+            for rec, score in zip(recs[1:], scores[1:]):
+                score.compare(rec, recs[0])
             now = time.perf_counter()
             if progress and now - last >= progress_every:
                 last = now
@@ -228,6 +239,12 @@ def format_table(report: EvalReport) -> str:
     if report.interrupted:
         what += " (INTERRUPTED: partial figures)"
     lines.insert(0, what)
+    first = report.scores[0].engine if report.scores else ""
+    for s in report.scores[1:]:
+        d = s.to_dict()
+        if "same_top_as_first" in d:
+            lines.append(f"{s.engine}: the same top card as {first} at {_pct(d['same_top_as_first'])} of "
+                         f"{s.agree_n} picks")
     for s in report.scores:
         for msg, count in sorted(s.errors.items(), key=lambda kv: -kv[1])[:3]:
             lines.append(f"{s.engine}: {count} invalid answer(s): {msg}")

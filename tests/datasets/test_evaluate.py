@@ -52,6 +52,11 @@ def test_random_near_chance_and_ratings_beat_it(picks, catalog, shared_data):
     assert rat["latency_ms"]["p50"] is not None and rat["latency_ms"]["p95"] >= rat["latency_ms"]["p50"]
     table = format_table(report)
     assert "random" in table and "ratings" in table and "420 picks from 10 drafts" in table
+    # how often each engine's top card is the first engine's: counted pick by pick
+    assert "same_top_as_first" not in rnd and 0 < rat["same_top_as_first"] < 0.5
+    same = evaluate(picks, [ratings, ratings], catalog, limit=84)
+    assert same.scores[1].to_dict()["same_top_as_first"] == 1.0 and same.scores[1].agree_n == 84
+    assert "ratings: the same top card as ratings at 100.0% of 84 picks" in format_table(same)
 
 
 def test_sample_is_whole_drafts_in_order_and_seeded(picks, catalog):
