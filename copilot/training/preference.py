@@ -6,7 +6,8 @@ A pair is TRL's conversational preference example: {"prompt": the pick's message
 - dpo: `pairs_per_pick` rejected cards per human pick, drawn uniformly from the rest of the pack with the run's
   seed (a fixed, cheap choice: it teaches "the pick over the pack" without a model in the loop);
 - spin: the current model picks on training picks; where its top card differs from the human's, that card is the
-  rejected side (SPIN, Chen et al. 2024, adapted to drafting: the model's own choice is the "synthetic" answer).
+  rejected side (SPIN, Chen et al. 2024, adapted to drafting: the model's own choice is the "synthetic" answer);
+  where they agree, its runner-up is (`spin_agreements`, on by default).
 
 A whole-draft (conversation) line holds many picks: each assistant turn is a pick of its own (prompt: the
 conversation up to it; candidates: its turn's pack), expanded with `validation.pick_examples` as validation does.
@@ -79,11 +80,18 @@ def pairs_for_steps(pairs: list[Pair], needed: int, seed: int) -> list[Pair]:
     return random.Random(seed).sample(pairs, needed)
 
 
-def self_play_pairs(model, encoder, examples, device: str, autocast=None) -> tuple[list[Pair], int]:
-    """Pairs where the model's top card differs from the human pick; also how many picks were scored."""
+def self_play_pairs(model, encoder, examples, device: str, autocast=None,
+                    agreements: bool = True) -> tuple[list[Pair], int, int]:
+    """The round's pairs, how many picks were scored and on how many the model disagreed with the human.
+
+    Where the model's top card differs from the human pick, that card is rejected. Where they agree (and
+    `agreements`), the human pick is paired with the model's runner-up: without those pairs, a model that mostly
+    answers one way (say the first listed card) gets pairs that all reject that answer, and DPO teaches it to
+    avoid the answer everywhere instead of where it is wrong (measured: 55% -> 20% top-1 on DSK, one round).
+    """
     was = model.training
     model.eval()
-    out, n = [], 0
+    out, n, disagree = [], 0, 0
     try:
         for ex in _picks(examples):
             parts = _pick_parts(ex)
@@ -92,13 +100,16 @@ def self_play_pairs(model, encoder, examples, device: str, autocast=None) -> tup
             prompt, answer, others = parts
             scores = score_answers(model, encoder, list(prompt), [answer, *others], device=device, autocast=autocast)
             n += 1
-            top = max(scores, key=scores.get)
+            top, runner_up = sorted(scores, key=scores.get, reverse=True)[:2]
             if top != answer:
+                disagree += 1
                 out.append(Pair(prompt, answer, top))
+            elif agreements:
+                out.append(Pair(prompt, answer, runner_up))
     finally:
         if was:
             model.train()
-    return out, n
+    return out, n, disagree
 
 
 def pair_margin(model, encoder, pairs: list[Pair], device: str, autocast=None) -> dict:

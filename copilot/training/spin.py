@@ -1,8 +1,10 @@
-"""SPIN (`--method spin --from SFT_RUN`): rounds of self-play picks -> DPO on the disagreements, resumable per round.
+"""SPIN (`--method spin --from SFT_RUN`): rounds of self-play picks -> DPO, resumable per round.
 
 Round r (1-based) runs global steps (r-1)*P+1 .. r*P, P = max_steps // spin_rounds, in one metrics file. At its start
 the current model picks on `spin_pool` training picks (the pools are drawn up front with the run's seed, so a resumed
-run draws the same ones); the picks where it disagrees with the human become the pairs, and the model as it is then
+run draws the same ones); every pick becomes a pair (`preference.self_play_pairs`: the human's card over the model's
+top card where they disagree, over its runner-up where they agree; `spin_agreements=False` keeps only the
+disagreements), and the model as it is then
 becomes the round's DPO reference. Both are kept in the run folder before the round trains:
 
     RUN/spin/round-NN/pairs.jsonl   the round's pairs
@@ -98,11 +100,12 @@ def train_spin(ctx, sft_result: Path, examples: list, on_step, log, resume: bool
     for r in range(first, cfg.spin_rounds + 1):
         resuming = mid_round and r == first
         if not resuming:
-            pairs, scored = self_play_pairs(model, ctx.encoder, pools[r - 1], ctx.device,
-                                            autocast_ctx(cfg.replace(precision=precision), ctx.device))
-            info = {"round": r, "scored": scored, "disagreements": len(pairs)}
-            log(f"SPIN round {r}/{cfg.spin_rounds}: the model disagrees with the human on {len(pairs)} of "
-                f"{scored} training picks")
+            pairs, scored, disagreements = self_play_pairs(
+                model, ctx.encoder, pools[r - 1], ctx.device,
+                autocast_ctx(cfg.replace(precision=precision), ctx.device), agreements=cfg.spin_agreements)
+            info = {"round": r, "scored": scored, "disagreements": disagreements, "pairs": len(pairs)}
+            log(f"SPIN round {r}/{cfg.spin_rounds}: the model disagrees with the human on {disagreements} of "
+                f"{scored} training picks; {len(pairs)} pairs")
             if not pairs:
                 break
             if ctx.is_main:
@@ -129,7 +132,8 @@ def train_spin(ctx, sft_result: Path, examples: list, on_step, log, resume: bool
     if trainer is None:
         if rounds:
             return _finish_without_training(ctx, model, start_step, rounds, log)
-        raise DatasetError("SPIN: the SFT model already agrees with every human pick of the pool; nothing to learn")
+        raise DatasetError("SPIN: no preference pairs: the pool had no scoreable pick, or (spin_agreements=False) "
+                           "the SFT model already agrees with every human pick of it; nothing to learn")
     return finish(ctx, trainer, protocol, log, spin_rounds=rounds)
 
 

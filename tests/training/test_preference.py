@@ -195,3 +195,39 @@ def test_a_stopped_spin_run_resumes_in_its_round(smoke_base, tmp_path, finetune)
     assert st["spin_rounds"] == read_status(ref)["spin_rounds"]  # same pairs, same evaluations
     result = run / ("model" if finetune == "full" else "adapter")
     assert json.loads((result / "manifest.json").read_text())["config"]["method"] == "spin"
+
+
+def test_self_play_pairs_keep_the_picks_where_the_model_agrees(smoke_base, tmp_path):
+    """Where the model's top card is the human's, the pair rejects the model's runner-up (not only disagreements:
+    a model that always answers "A)" would otherwise get pairs that all reject "A)"); with agreements off, only the
+    disagreements are pairs. Half the picks are rewritten so that the human took the model's own top card."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from copilot.picking.scoring import score_answers
+    from copilot.training.chat_encoding import ChatEncoder
+    from copilot.training.preference import _pick_parts, _picks, self_play_pairs
+
+    ds = write_dataset(tmp_path / "ds", n_train=10, n_val=1)
+    enc = ChatEncoder(AutoTokenizer.from_pretrained(str(smoke_base.path)))
+    model = AutoModelForCausalLM.from_pretrained(str(smoke_base.path)).eval()
+    picks, ranked = [], []
+    for i, ex in enumerate(_picks([json.loads(x) for x in (ds / "train.jsonl").read_text().splitlines()])):
+        prompt, answer, others = _pick_parts(ex)
+        scores = score_answers(model, enc, list(prompt), [answer, *others], device="cpu")
+        order = sorted(scores, key=scores.get, reverse=True)
+        if i % 2 == 0 and order[0] != answer:  # the human took the model's top card here
+            ex = {**ex, "messages": [*ex["messages"][:-1], {"role": "assistant", "content": order[0]}]}
+            answer = order[0]
+        picks.append(ex)
+        ranked.append((answer, order))
+    agreed = [a == o[0] for a, o in ranked]
+    assert 5 <= sum(agreed) < len(picks)
+
+    pairs, scored, disagreements = self_play_pairs(model, enc, picks, "cpu")
+    assert scored == len(pairs) == len(picks) and disagreements == agreed.count(False)
+    for p, (answer, order), same in zip(pairs, ranked, agreed):
+        assert p.chosen == answer and p.rejected == (order[1] if same else order[0]) and p.rejected != p.chosen
+
+    only, scored, disagreements = self_play_pairs(model, enc, picks, "cpu", agreements=False)
+    assert len(only) == disagreements == agreed.count(False)
+    assert [(p.chosen, p.rejected) for p in only] == [(a, o[0]) for (a, o), s in zip(ranked, agreed) if not s]
