@@ -66,7 +66,7 @@ class LineChart(QWidget):
         self.title = title
         self._series: dict[str, tuple[list[tuple[float, float]], str]] = {}
         self._x_range: tuple[float, float] | None = None
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(110)  # the training panel's splitter must fit it on a 830-px window
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def set_series(self, name: str, points: list[tuple[float, float]], colour: str) -> None:

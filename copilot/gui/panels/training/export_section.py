@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout
 
 from copilot.gui.cli_runner import JobResult
 from copilot.gui.panels.training.session import FROZEN, TrainingSession, label, set_role
@@ -38,7 +38,7 @@ class ExportSection(QFrame):
         super().__init__(parent)
         self.session = session
         self.setProperty("role", "banner")
-        ev = QHBoxLayout(self)
+        ev = QHBoxLayout()
         ev.addWidget(QLabel("4 · Evaluate & export:"))
         self.quant_combo = QComboBox()
         self.quant_combo.addItems(QUANTS)
@@ -53,11 +53,16 @@ class ExportSection(QFrame):
         self.export_btn = QPushButton("Evaluate && export to GGUF")
         self.export_btn.clicked.connect(self.export)
         self.export_label = label("", "muted")
+        self.export_label.setWordWrap(True)
         self.export_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         ev.addWidget(self.quant_combo)
         ev.addWidget(self.eval_picks)
         ev.addWidget(self.export_btn)
-        ev.addWidget(self.export_label, 1)
+        ev.addStretch(1)
+        column = QVBoxLayout(self)  # the row on top, what the export did under it (beside the taller quick model)
+        column.addLayout(ev)
+        column.addWidget(self.export_label)
+        column.addStretch(1)
         for signal in (session.busy_changed, session.state_changed, session.run_changed):
             signal.connect(lambda *_: self._update_buttons())
         self._update_buttons()
