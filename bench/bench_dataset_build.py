@@ -7,7 +7,9 @@
 2. In fresh child processes (so each peak RSS is its own; the figures include the interpreter and imports):
    a. the polars reader over the whole file (every PickRow made, malformed rows counted);
    b. today's builder (csv-module reader + prompts + JSONL, `copilot dataset build`) on the first --prefix-drafts
-      drafts; c. the same build with the polars reader; d. the csv-module reader alone on that prefix.
+      drafts; c. the same build with the polars reader; d. the csv-module reader alone on that prefix;
+   e. `copilot dataset build --format picks` (no prompt: what train-baseline and the quick model read) over the
+      whole file.
 3. Prints picks/s (wall and CPU), peak RSS, and the ratios, then deletes the generated file (unless --keep).
 The machine may be shared: wall and CPU seconds are both printed.
 """
@@ -96,8 +98,12 @@ def child(mode: str, path: str, out: str, prefix_drafts: int) -> None:
     else:
         from copilot.training.dataset import DatasetConfig, build_dataset
 
-        m = build_dataset(DatasetConfig(picks=Path(path), out=Path(out), max_drafts=prefix_drafts, force=True,
-                                        csv_engine=mode.split("-")[1], catalog="default"))
+        if mode == "build-picks":  # --format picks (no prompt, for train-baseline) over the whole file
+            cfg = DatasetConfig(picks=Path(path), out=Path(out), force=True, csv_engine="polars", prompt_format="picks")
+        else:
+            cfg = DatasetConfig(picks=Path(path), out=Path(out), max_drafts=prefix_drafts, force=True,
+                                csv_engine=mode.split("-")[1], catalog="default")
+        m = build_dataset(cfg)
         res = {"picks": sum(m["counts"]["examples"].values()), "reader": m["input"]["reader"],
                "stream_s": m["timing"]["stream_s"], "catalog_s": m["timing"]["catalog_s"]}
         res["stream_picks_per_s"] = round(res["picks"] / res["stream_s"])
@@ -145,7 +151,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
                         "from copilot.cards.catalog import default_catalog; default_catalog()", str(REPO)], check=True)
         results = {}  # the card catalog cache is warm: the builds below measure building, not the first catalog
-        for mode in ("reader-polars", "build-csv", "build-polars", "reader-csv"):
+        for mode in ("reader-polars", "build-csv", "build-polars", "reader-csv", "build-picks"):
             res = run_child(mode, big, tmp / mode, args.prefix_drafts)
             results[mode] = res
             print(f"  {mode:14s} {res['picks']:>10,} picks  {res['wall_s']:>8.1f} s wall {res['cpu_s']:>8.1f} s cpu  "
@@ -157,7 +163,9 @@ def main() -> int:
         print(f"polars reader vs today's builder: {fast['picks_per_s'] / today['picks_per_s']:.1f}x picks/s (wall), "
               f"{fast['picks_per_cpu_s'] / today['picks_per_cpu_s']:.1f}x per cpu second; build with the polars "
               f"reader vs today's: {results['build-polars']['picks_per_s'] / today['picks_per_s']:.2f}x; "
-              f"polars reader vs csv-module reader: {fast['picks_per_s'] / results['reader-csv']['picks_per_s']:.1f}x")
+              f"polars reader vs csv-module reader: {fast['picks_per_s'] / results['reader-csv']['picks_per_s']:.1f}x; "
+              f"--format picks build (whole file) vs today's builder: "
+              f"{results['build-picks']['picks_per_s'] / today['picks_per_s']:.1f}x")
         print(f"targets: >= 50,000 picks/s -> {fast['picks_per_s']:,} (wall), {fast['picks_per_cpu_s']:,} per cpu s; "
               f"< 1 GB peak RSS -> {fast['peak_rss_mb']:,.0f} MB")
         print(json.dumps({"generated": gen, "results": results,

@@ -21,7 +21,8 @@ def register(subparsers) -> None:
     b.add_argument("--format", default="v1", dest="prompt_format",
                    help="prompt format: v1, v1-compact, or conversation (the draft as one chat, every pick supervised; "
                         "options after a colon: conversation:knowledge=name|basic|text|stats|rated,repeat=0|1,signals=0|1,"
-                        "reminder=auto|pack,order=pack|rating|pick,colours=0|1,answer=name|label)")
+                        "reminder=auto|pack,order=pack|rating|pick,colours=0|1,answer=name|label); or picks: no prompt, the "
+                        "picks alone, for train-baseline and the quick model (several times faster to build)")
     b.add_argument("--segment", choices=("auto", "draft", "pack"), default="auto",
                    help="conversation formats: one sequence per draft, per pack, or per draft when it fits "
                         "--max-tokens (auto, default)")

@@ -75,6 +75,21 @@ class DatasetConfig:
     max_tokens: int = 8192  # conversation formats, auto: the base model's context length
 
 
+PICKS_ONLY = "picks"
+
+
+@dataclass(frozen=True)
+class PicksOnly:
+    """`--format picks`: no prompt at all; each line is the pick's `meta` (pack, pool, pick), which is all that
+    `copilot train-baseline` and the quick model read. Building one skips the card catalog, the pick contexts and
+    the prompt text, which take most of a v1 build's time (bench/bench_dataset_build.py). LLM training refuses it."""
+
+    name: str = PICKS_ONLY
+    version: int = 1
+    description: str = "no prompt: the picks alone (pack, pool, pick) for learned pick models (train-baseline)"
+    conversational: bool = False
+
+
 class _SplitWriter:
     """One output file: counts lines and hashes bytes as they are written."""
 
@@ -143,10 +158,11 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         raise DatasetError(f"pick file not found: {picks}")
     if out.exists() and not cfg.force:
         raise DatasetError(f"{out} already exists; choose another --out or pass --force to replace it")
+    picks_only = cfg.prompt_format == PICKS_ONLY
     try:
-        fmt = get_format(cfg.prompt_format)
+        fmt = PicksOnly() if picks_only else get_format(cfg.prompt_format)
     except UnknownPromptFormat as exc:
-        raise DatasetError(str(exc)) from None
+        raise DatasetError(f"{exc} (or {PICKS_ONLY}: no prompt, for train-baseline)") from None
     try:
         filters = cfg.filters.build()
     except ValueError as exc:
@@ -163,7 +179,7 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
     started = time.perf_counter()
     source_sha = sha256_file(picks)
     t_hash = time.perf_counter()
-    catalog, catalog_desc = _load_catalog(cfg.catalog)
+    catalog, catalog_desc = _load_catalog("none" if picks_only else cfg.catalog)
     resolve = CardResolver(catalog)
     t_catalog = time.perf_counter()
 
@@ -187,8 +203,10 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
         drafts_seen: set[str] = set()
         filtered = pool_fallback = dropped_drafts = 0
 
-        def emit(draft_id: str, lines: list[bytes], plines: list[bytes], picks: list[int]) -> None:
+        def emit(draft_id: str, lines: list[bytes], plines_of: Callable[[], list[bytes]], picks: list[int]) -> None:
+            """`plines_of()`: the compact picks lines, made only for drafts that are or may be validation drafts."""
             route = split.route(draft_id)
+            plines = plines_of() if route != "train" else []
             if route == "pending":
                 # JSON-quoted id: a tab inside it cannot break the record; JSON lines hold no raw tabs, and no
                 # raw \x1e, which separates the several picks lines a conversation line brings
@@ -209,7 +227,7 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                 if not d.kept:
                     dropped_drafts += 1
                     continue
-                emit(d.draft_id, [encode_example(e) for e in d.examples], [picks_line(r) for r in d.rows],
+                emit(d.draft_id, [encode_example(e) for e in d.examples], lambda: [picks_line(r) for r in d.rows],
                      [e["meta"]["n_picks"] for e in d.examples])
         stopped_early = False
         last_progress = time.perf_counter()
@@ -239,8 +257,11 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                 if not kept:
                     filtered += 1
                     continue
-                ctx = context_from_row(row, resolve, past)
-                example = fmt.example(ctx, resolve(row.pick, row.set_code))
+                if picks_only:
+                    example = {}
+                else:
+                    ctx = context_from_row(row, resolve, past)
+                    example = fmt.example(ctx, resolve(row.pick, row.set_code))
                 example["meta"] = {
                     "draft_id": row.draft_id, "pack": row.pack_number, "pick": row.pick_number,
                     "set": row.set_code, "event": row.event_type, "format": fmt.name,
@@ -254,7 +275,7 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
                 sets[row.set_code or "?"] += 1
                 events[row.event_type or "?"] += 1
                 pool_fallback += not row.pool_ordered
-                emit(row.draft_id, [encode_example(example)], [picks_line(row)], [1])
+                emit(row.draft_id, [encode_example(example)], lambda: [picks_line(row)], [1])
                 if progress is not None and time.perf_counter() - last_progress > 2.0:
                     last_progress = time.perf_counter()
                     progress({"rows": report.rows, "examples": sum(w.examples for w in writers.values()),

@@ -270,3 +270,27 @@ def test_cli_build_and_info(dsk, tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
     assert cli_main(["dataset", "info", str(tmp_path)]) == 2
     assert "not a dataset folder" in capsys.readouterr().err
+
+
+def test_picks_only_build_gives_train_baseline_the_same_decisions(dsk, tmp_path, copilot_home):
+    """--format picks: every line is the v1 line's meta alone (no prompt), the validation picks file is the same
+    bytes, the baseline reads the same decisions from both, and LLM training refuses the folder with a message."""
+    from copilot.training.config import TrainConfig
+    from copilot.training.mlp_train import decisions_from_dataset
+    from copilot.training.trainer import train
+
+    v1 = _build(dsk / CSV_NAME, tmp_path / "v1", max_drafts=30, val_frac=0.2)
+    picks = _build(dsk / CSV_NAME, tmp_path / "picks", max_drafts=30, val_frac=0.2, prompt_format="picks",
+                   catalog="default")  # the catalog is not even loaded for picks
+    assert picks["prompt_format"] == "picks" and picks["catalog"]["source"].startswith("none")
+    assert picks["counts"] == v1["counts"]
+    for split in ("train", "val"):
+        full = [json.loads(x) for x in _lines(tmp_path / "v1", split)]
+        bare = [json.loads(x) for x in _lines(tmp_path / "picks", split)]
+        assert [set(e) for e in bare] == [{"meta"}] * len(full)
+        assert [dict(e["meta"], format=None) for e in bare] == [dict(e["meta"], format=None) for e in full]
+        assert decisions_from_dataset(tmp_path / "picks", split) == decisions_from_dataset(tmp_path / "v1", split)
+    assert (tmp_path / "picks" / ds.VAL_PICKS).read_bytes() == (tmp_path / "v1" / ds.VAL_PICKS).read_bytes()
+    with pytest.raises(DatasetError, match="holds picks without prompts"):
+        train(TrainConfig(dataset=str(tmp_path / "picks"), base_model="smoke-mistral", max_steps=1),
+              tmp_path / "run", log=lambda *a: None)

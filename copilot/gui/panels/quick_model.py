@@ -252,7 +252,7 @@ class QuickModelWidget(QGroupBox):
             self._set_fraction(self._build_share)
             self._train(folder)
 
-        self._run(["dataset", "build", "--picks", str(src), "--out", str(out), "--force", "--catalog", "none"],
+        self._run(["dataset", "build", "--picks", str(src), "--out", str(out), "--force", "--format", "picks"],
                   on_event, finished)
         return True
 
