@@ -73,7 +73,7 @@ class TrainConfig:
     from_run: str = ""  # the finished SFT run whose adapter the policy and the reference start from
     beta: float = 0.1  # DPO temperature
     pairs_per_pick: int = 1  # dpo: rejected cards drawn per human pick (other cards of the same pack)
-    spin_rounds: int = 2  # spin: rounds of (self-play picks on training drafts -> DPO on the disagreements)
+    spin_rounds: int = 2  # spin: rounds of (self-play picks on training drafts -> DPO on the pairs they give)
     spin_pool: int = 64  # spin: training picks the current model picks on, per round
     spin_agreements: bool = True  # spin: also pair the human pick with the model's runner-up where they agree
     version: int = CONFIG_VERSION

@@ -4,8 +4,8 @@ Round r (1-based) runs global steps (r-1)*P+1 .. r*P, P = max_steps // spin_roun
 the current model picks on `spin_pool` training picks (the pools are drawn up front with the run's seed, so a resumed
 run draws the same ones); every pick becomes a pair (`preference.self_play_pairs`: the human's card over the model's
 top card where they disagree, over its runner-up where they agree; `spin_agreements=False` keeps only the
-disagreements), and the model as it is then
-becomes the round's DPO reference. Both are kept in the run folder before the round trains:
+disagreements), and the model as it is then becomes the round's DPO reference. Both are kept in the run folder
+before the round trains:
 
     RUN/spin/round-NN/pairs.jsonl   the round's pairs
     RUN/spin/round-NN/start/        the model at the round's start (the LoRA adapter, or the whole model), its reference
