@@ -8,6 +8,7 @@ to compare with is `copilot train-baseline --arch mlp` on the same folder. Print
 top-1, top-3, top-1 by pick bucket (1-3, 4-8, 9+), training wall seconds. `--runs-dir` writes each run's config,
 seed and figures as JSON. The decoded decisions can be cached (`--cache`) so repeated sweeps skip reading the
 dataset. `--extra-dataset DIR` adds another set's training picks (figures stay those of --dataset's validation).
+`--train-fraction F` (repeatable) trains every variant on that share of the training drafts: a learning curve.
 """
 from __future__ import annotations
 
@@ -80,6 +81,9 @@ def main() -> int:
     ap.add_argument("--no-ratings", action="store_true", help="leave the 17lands rating out of the card features")
     ap.add_argument("--extra-dataset", help="also train on this dataset folder's train split (another set); the "
                     "figures stay those of --dataset's validation drafts")
+    ap.add_argument("--train-fraction", type=float, action="append", default=[],
+                    help="a learning curve: train each variant again on this share of the training drafts (whole "
+                         "drafts, chosen by a hash of the id; repeatable, e.g. 0.25 0.5 1)")
     args = ap.parse_args()
     import torch
 
@@ -133,12 +137,24 @@ def main() -> int:
         train_dec = draft_histories(train_dec, blob["train_drafts"], feats)
         val_dec = draft_histories(val_dec, blob["val_drafts"], feats)
         print(f"draft histories in {time.perf_counter() - t1:.1f} s", flush=True)
-    tr = encode(train_dec, vocab)
     va = encode(val_dec, vocab, val_extra.get)
     val_drafts = blob["val_drafts"]
     variants = [parse_variant(v) for v in (args.variant or ["default:"])]
+    if args.train_fraction:
+        if args.extra_dataset:
+            raise SystemExit("--train-fraction needs the draft id of every training pick: no --extra-dataset")
+        from copilot.training.split import draft_hash
+
+        kept = {f: [d for d, did in zip(train_dec, blob["train_drafts"]) if draft_hash(did, 7) < f]
+                for f in args.train_fraction}
+        runs = [(f"{name}@{f:g}", over, kept[f]) for name, over in variants for f in args.train_fraction]
+    else:
+        runs = [(name, over, train_dec) for name, over in variants]
+    encoded: dict[int, object] = {}
     rows = []
-    for name, over in variants:
+    for name, over, decisions in runs:
+        tr = encoded.setdefault(id(decisions), encode(decisions, vocab))
+        print(f"{name}: {int((tr.target >= 0).sum()):,} training picks", flush=True)
         cfg = PickNetConfig(**over)
         res = fit(tr, va, len(vocab), ftable, cfg,
                   log=lambda r: print("   ", r, flush=True) if r.get("event") in ("epoch", "member") else None)
