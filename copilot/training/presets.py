@@ -21,8 +21,8 @@ GIB = 1024 ** 3
 # ratings engine's order with letters, the 17lands GIH WR on each line, the pool's colours every pick. Measured on 5
 # held-out DSK drafts: 54.3% top-1 at 99 steps, 55.2% at 210, where the v1 preset's model had 36%; at 210 steps it
 # ranks exactly as the ratings engine does ("A)" first), so it does not yet add to it (closing notes of sessions
-# 17-18; the next step is preference training on its disagreements with the human that also keeps its agreements:
-# one SPIN round of disagreements alone taught it to avoid "A)", 20% top-1).
+# 17-19). SPIN on top made it worse at the sizes these cores allow: disagreement pairs alone 20% top-1, with
+# agreement pairs 29.5% (2 rounds, 33 pairs): a few dozen pairs teach "less A" on average, not when to deviate.
 CPU_RECIPE_FORMAT = "conversation:answer=label,colours=1,knowledge=rated,order=pick,repeat=1"
 
 
