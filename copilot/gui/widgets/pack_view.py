@@ -1,6 +1,7 @@
 """The ranked pack: one row per card, best first, with the engine's score drawn as a bar and details on hover."""
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
@@ -60,7 +61,7 @@ class PackRow(QFrame):
         font.setBold(best)
         name.setFont(font)
         name.setMinimumWidth(160)
-        cost = QLabel(card.mana_cost or "")
+        cost = QLabel(compact_cost(card.mana_cost))
         cost.setProperty("role", "muted")
         cost.setMinimumWidth(70)
         lay.addWidget(rank_lbl)
@@ -72,6 +73,12 @@ class PackRow(QFrame):
     def mousePressEvent(self, event) -> None:
         self.clicked.emit(self.card)
         super().mousePressEvent(event)
+
+
+def compact_cost(mana_cost: str | None) -> str:
+    """"{2}{R} // {3}{R}" -> "2R // 3R", "{W/U}{B}" -> "(W/U)B": short enough that both halves of a Room or split
+    card fit the cost column (the full cost is in the tooltip)."""
+    return re.sub(r"\{([^{}]*)\}", lambda m: f"({m[1]})" if "/" in m[1] else m[1], mana_cost or "")
 
 
 class PackView(QScrollArea):
