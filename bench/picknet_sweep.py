@@ -153,7 +153,9 @@ def main() -> int:
     encoded: dict[int, object] = {}
     rows = []
     for name, over, decisions in runs:
-        tr = encoded.setdefault(id(decisions), encode(decisions, vocab))
+        if id(decisions) not in encoded:
+            encoded[id(decisions)] = encode(decisions, vocab)
+        tr = encoded[id(decisions)]
         print(f"{name}: {int((tr.target >= 0).sum()):,} training picks", flush=True)
         cfg = PickNetConfig(**over)
         res = fit(tr, va, len(vocab), ftable, cfg,

@@ -76,8 +76,8 @@ class PackRow(QFrame):
 
 
 def compact_cost(mana_cost: str | None) -> str:
-    """"{2}{R} // {3}{R}" -> "2R // 3R", "{W/U}{B}" -> "(W/U)B": short enough that both halves of a Room or split
-    card fit the cost column (the full cost is in the tooltip)."""
+    """The cost without braces, hybrid symbols in parentheses: {2}{R} // {3}{R} -> 2R // 3R, {W/U}{B} -> (W/U)B.
+    Short enough that both halves of a Room or split card fit the cost column (the full cost is in the tooltip)."""
     return re.sub(r"\{([^{}]*)\}", lambda m: f"({m[1]})" if "/" in m[1] else m[1], mana_cost or "")
 
 
