@@ -206,6 +206,14 @@ def _main(args) -> int:
         print("command: " + " ".join(runner.command_for(run, restart=restart, n_gpus=n_gpus, nproc=args.nproc)))
         return 0
     if not args.resume:
+        from copilot.training.data_stream import load_dataset_dir
+        from copilot.training.dataset import DatasetError
+
+        try:  # a missing or prompt-less dataset is refused here, not in the background process's log
+            load_dataset_dir(cfg.dataset)
+        except DatasetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         if (run / "config.json").exists():
             print(f"error: {run} already holds a run; continue it with `copilot train --resume {run}` or choose "
                   f"another --out", file=sys.stderr)

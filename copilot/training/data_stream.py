@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from copilot.training.dataset import DatasetError
+from copilot.training.dataset import PICKS_ONLY, DatasetError
 
 
 class JsonlFile:
@@ -45,6 +45,9 @@ def load_dataset_dir(dataset: str | Path) -> tuple[Path, dict]:
             manifest = json.loads((d / "manifest.json").read_text())
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{d / 'manifest.json'} is not valid JSON: {exc}") from None
+    if manifest.get("prompt_format") == PICKS_ONLY:
+        raise DatasetError(f"{d} holds picks without prompts (--format {PICKS_ONLY}, for `copilot train-baseline`); "
+                           "build a dataset for the LLM with --format v1 or conversation")
     return d, manifest
 
 

@@ -18,7 +18,6 @@ from typing import Callable
 from copilot.fileio import atomic_write_json, utc_now
 from copilot.training.checkpoints import checkpoint_dirs, clear_unfinished, find_resume_checkpoint
 from copilot.training.config import TrainConfig
-from copilot.training.dataset import PICKS_ONLY, DatasetError
 from copilot.training.run_folder import (METRICS, RUN_INFO, STOP_FILE, finished_result,  # noqa: F401
                                          read_status, result_dir_name, truncate_metrics, write_status)
 from copilot.training.run_state import RunState
@@ -86,9 +85,6 @@ def prepare_run(cfg: TrainConfig, run_dir: Path, base, log) -> RunContext:
     val_file = JsonlFile(dataset_dir / "val.jsonl")
     val_picks = select_drafts(val_file, cfg.eval_drafts, cfg.eval_examples)
     prompt_format = cfg.prompt_format or dataset_prompt_format(ds_manifest, train_file[0] if len(train_file) else None)
-    if prompt_format == PICKS_ONLY:
-        raise DatasetError(f"{dataset_dir} holds picks without prompts (--format {PICKS_ONLY}, for `copilot "
-                           "train-baseline`); build a dataset for the LLM with --format v1 or conversation")
     choice = prec.choose(cfg.precision, device)
     log(f"precision {choice.precision}: {choice.reason}")
     return RunContext(cfg, run_dir, base, device, choice, world, is_main, tok, encoder, dataset_dir, ds_manifest,

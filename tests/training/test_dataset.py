@@ -272,7 +272,7 @@ def test_cli_build_and_info(dsk, tmp_path, capsys):
     assert "not a dataset folder" in capsys.readouterr().err
 
 
-def test_picks_only_build_gives_train_baseline_the_same_decisions(dsk, tmp_path, copilot_home):
+def test_picks_only_build_gives_train_baseline_the_same_decisions(dsk, tmp_path, copilot_home, capsys):
     """--format picks: every line is the v1 line's meta alone (no prompt), the validation picks file is the same
     bytes, the baseline reads the same decisions from both, and LLM training refuses the folder with a message."""
     from copilot.training.config import TrainConfig
@@ -294,3 +294,7 @@ def test_picks_only_build_gives_train_baseline_the_same_decisions(dsk, tmp_path,
     with pytest.raises(DatasetError, match="holds picks without prompts"):
         train(TrainConfig(dataset=str(tmp_path / "picks"), base_model="smoke-mistral", max_steps=1),
               tmp_path / "run", log=lambda *a: None)
+    # `copilot train` says so before it starts the background process, and leaves no run folder
+    assert cli_main(["train", "--preset", "smoke", "--dataset", str(tmp_path / "picks"), "--out",
+                     str(tmp_path / "cli-run")]) == 2
+    assert "holds picks without prompts" in capsys.readouterr().err and not (tmp_path / "cli-run").exists()

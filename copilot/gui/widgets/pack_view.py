@@ -1,13 +1,13 @@
 """The ranked pack: one row per card, best first, with the engine's score drawn as a bar and details on hover."""
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from copilot.cards.mana import symbols
 from copilot.cards.model import Card
 from copilot.gui.theme import MANA, current_theme
 from copilot.gui.widgets.card_text import card_tooltip, color_key
@@ -78,7 +78,8 @@ class PackRow(QFrame):
 def compact_cost(mana_cost: str | None) -> str:
     """The cost without braces, hybrid symbols in parentheses: {2}{R} // {3}{R} -> 2R // 3R, {W/U}{B} -> (W/U)B.
     Short enough that both halves of a Room or split card fit the cost column (the full cost is in the tooltip)."""
-    return re.sub(r"\{([^{}]*)\}", lambda m: f"({m[1]})" if "/" in m[1] else m[1], mana_cost or "")
+    return " // ".join("".join(f"({s})" if "/" in s else s for s in symbols(half))
+                       for half in (mana_cost or "").split("//") if half.strip())
 
 
 class PackView(QScrollArea):
