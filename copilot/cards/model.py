@@ -5,7 +5,9 @@ name cards, not printings). Fields a source does not provide stay ``None``: noth
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import Iterable
 
 COLOR_ORDER = "WUBRG"
 RARITIES = ("basic", "common", "uncommon", "rare", "mythic", "special", "token")
@@ -103,3 +105,11 @@ class Card:
 def unknown_card(arena_id: int) -> Card:
     """Placeholder for a grpId no catalog knows: visibly unknown, never a guessed name."""
     return Card(name=f"Unknown card #{arena_id}", arena_id=arena_id, sources=("unknown",))
+
+
+def main_set(cards: Iterable[Card | None]) -> str | None:
+    """The set most of these cards belong to, upper case (None when no card says). Basic lands do not count, and
+    bonus-sheet cards are the minority, so neither decides it. A log that names its event late, or never, still
+    gets its set's ratings and models this way."""
+    counts = Counter(c.set_code.upper() for c in cards if c is not None and c.set_code and not c.is_basic_land)
+    return counts.most_common(1)[0][0] if counts else None

@@ -85,7 +85,8 @@ def render_text(results: list[dict], show_arena: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from copilot.commands.replay import _default_engine, check_log_paths, infer_set
+    from copilot.commands.replay import _default_engine, check_log_paths
+    from copilot.picking.context import draft_set
 
     problem = check_log_paths(args.paths, "copilot deck")
     if problem:
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     results = []
     for d in drafts:
-        set_code = d.set_code or infer_set(list(d.pool), catalog)
+        set_code = draft_set(d, catalog)
         results.append(deck_report(d, catalog, engine_name, options, set_code=set_code).to_dict())
     if args.json:
         json.dump({"engine": engine_name, "drafts": results}, sys.stdout)

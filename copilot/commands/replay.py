@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 
@@ -46,32 +45,12 @@ def check_log_paths(paths: list[str], prog: str = "copilot replay") -> str | Non
     return None
 
 
-def infer_set(ids: list[int], catalog) -> str | None:
-    """The set most of these cards belong to, according to the catalog (None when unknown)."""
-    if catalog is None:
-        return None
-    counts: Counter = Counter()
-    for gid in ids:
-        try:
-            card = catalog.get(gid)
-        except Exception:  # noqa: BLE001
-            card = None
-        if card is not None and card.set_code:
-            counts[card.set_code.upper()] += 1
-    return counts.most_common(1)[0][0] if counts else None
-
-
-def _draft_ids(d) -> list[int]:
-    ids = list(d.pool)
-    for r in d.picks:
-        ids.extend(r.pack_cards or [])
-    return ids
-
-
 def state_to_json(state, catalog=None) -> dict:
+    from copilot.picking.context import draft_set
+
     drafts = []
     for d in state.drafts:
-        set_code = d.set_code or infer_set(_draft_ids(d), catalog)
+        set_code = draft_set(d, catalog)
         drafts.append({
             "event": d.event_name, "set": set_code, "format": d.format, "kind": d.kind,
             "picks": [{"pack": r.pack, "pick": r.pick, "pack_cards": list(r.pack_cards) if r.pack_cards is not None
@@ -123,6 +102,8 @@ def _default_engine() -> str:
 
 
 def render_text(state, catalog, stats, recs: dict | None = None, top: int = 3) -> str:
+    from copilot.picking.context import draft_set
+
     recs = recs or {}
     name = _Names(catalog)
     out = []
@@ -133,7 +114,7 @@ def render_text(state, catalog, stats, recs: dict | None = None, top: int = 3) -
     if not state.drafts:
         out.append("No draft or sealed event found in the log.")
     for n, d in enumerate(state.drafts, 1):
-        set_code = d.set_code or infer_set(_draft_ids(d), catalog)
+        set_code = draft_set(d, catalog)
         status = []
         d_index = n - 1
         if d.kind == "draft":

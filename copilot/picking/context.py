@@ -1,8 +1,7 @@
 """DraftState (live log, replay, simulator) -> PickContext, the same shape the 17lands rows give."""
 from __future__ import annotations
 
-from collections import Counter
-
+from copilot.cards.model import main_set
 from copilot.draft.state import SIGNAL_WINDOW, DraftState
 from copilot.picking.engine import PastPick, PickContext
 
@@ -25,7 +24,7 @@ def context_from_draft(draft: DraftState, catalog, window: int = SIGNAL_WINDOW) 
         pool=tuple(card(i) for i in draft.pool),
         pack_number=max(1, draft.pack_number),
         pick_number=max(1, draft.pick_number),
-        set_code=draft.set_code or set_of_pack(pack),
+        set_code=draft.set_code or main_set(pack),
         seen=tuple(tuple(card(i) for i in pack) for pack in draft.seen_packs(window)),
         picks_per_pack=max(1, size_at_first // per),
         cards_to_pick=per,
@@ -41,11 +40,15 @@ def past_picks(draft: DraftState, card) -> tuple[PastPick, ...]:
                  for p in draft.picks if p.pack_cards and p.picked and (p.pack, p.pick) < now)
 
 
-def set_of_pack(cards) -> str | None:
-    """The set most cards of a pack belong to: a log that has not named its event yet (a draft joined before the
-    log began) still gets the set's ratings. Bonus-sheet cards are the minority, so they do not decide it."""
-    counts = Counter(c.set_code for c in cards if c.set_code)
-    return counts.most_common(1)[0][0] if counts else None
+def draft_set(draft: DraftState, catalog) -> str | None:
+    """The draft's set: as the log names it, else the set of the cards logged so far (the pack in front, the pool,
+    the packs seen). `catalog` needs `get(arena_id) -> Card | None`; None gives the logged set only."""
+    if draft.set_code or catalog is None:
+        return draft.set_code
+    ids = list(draft.current_pack or ()) + list(draft.pool)
+    for p in draft.picks:
+        ids.extend(p.pack_cards or ())
+    return main_set(catalog.get(i) for i in ids)
 
 
 def draft_before_pick(draft: DraftState, index: int) -> DraftState:

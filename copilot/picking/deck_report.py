@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from copilot.cards.model import Card
+from copilot.cards.model import Card, main_set
 from copilot.draft.deckbuild import DeckSuggestion, suggest_deck
 from copilot.draft.deckcompare import DeckComparison, compare_decks
 from copilot.draft.state import DraftState
-from copilot.picking.pool_scores import PoolScores, pool_set_code, score_pool
+from copilot.picking.pool_scores import PoolScores, score_pool
 from copilot.picking.recommender import Recommender
 
 
@@ -51,7 +51,7 @@ def deck_report(draft: DraftState, catalog, engine_name: str | None = "ratings",
                 set_code: str | None = None) -> DeckReport:
     """`catalog` needs `card(arena_id) -> Card`. Blocking (engines, a model): call off the UI thread."""
     pool = [catalog.card(g) for g in draft.pool]
-    set_code = set_code or draft.set_code or pool_set_code(pool)
+    set_code = set_code or draft.set_code or main_set(pool)
     scored = score_pool(pool, set_code, engine_name, options, recommender)
     deck = suggest_deck(pool, scored.scores if scored.ok else None)
     report = DeckReport(event=draft.event_name, set_code=set_code, kind=draft.kind, format=draft.format, pool=pool,

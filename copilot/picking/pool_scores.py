@@ -9,11 +9,10 @@ and `PoolScores.engine` / `note` say which.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from copilot.cards.model import Card
+from copilot.cards.model import Card, main_set
 from copilot.picking.engine import PickContext, PickEngine, safe_rank
 from copilot.picking.recommender import Recommender
 
@@ -52,12 +51,6 @@ def engine_scores(engine: PickEngine | None, pool: Sequence[Card], set_code: str
     return _collect(rec) if rec.ok else None
 
 
-def pool_set_code(pool: Sequence[Card]) -> str | None:
-    """The set most of the pool's cards belong to (None when no card says)."""
-    counts = Counter(c.set_code.upper() for c in pool if c.set_code and not c.is_basic_land)
-    return counts.most_common(1)[0][0] if counts else None
-
-
 def score_pool(pool: Sequence[Card], set_code: str | None = None, engine_name: str | None = "ratings",
                options: dict[str, dict] | None = None, recommender: Recommender | None = None) -> PoolScores:
     """Scores from the named engine with the usual fallback chain (ratings -> heuristic -> random), or from a
@@ -65,7 +58,7 @@ def score_pool(pool: Sequence[Card], set_code: str | None = None, engine_name: s
     if not pool:
         return PoolScores(engine="none", error="empty pool")
     recommender = recommender or Recommender(engine_name, None, options)
-    rec = recommender.rank(pool_context(pool, set_code or pool_set_code(pool)))
+    rec = recommender.rank(pool_context(pool, set_code or main_set(pool)))
     if not rec.ok:
         return PoolScores(engine=rec.engine, note=rec.note, error=rec.error or "no engine could score the pool")
     return PoolScores(engine=rec.engine, scores=_collect(rec), note=rec.note)

@@ -24,6 +24,7 @@ from copilot.gui.widgets.deck_view import DeckView
 from copilot.gui.widgets.pack_view import PackView
 from copilot.gui.widgets.ratings_offer import RatingsOffer
 from copilot.gui.workers import UiBridge, run_async
+from copilot.picking.context import draft_set
 from copilot.picking.deck_report import deck_ready
 
 ENABLE_LOGS_HELP = ("Arena is not writing draft messages. In MTG Arena open Options -> Account, tick "
@@ -31,6 +32,16 @@ ENABLE_LOGS_HELP = ("Arena is not writing draft messages. In MTG Arena open Opti
 
 
 _label = role_label
+
+
+def event_header(draft: DraftState, catalog) -> str:
+    """The event line above the pack: event, set and format as the log names them. A log that names the event only
+    late (or never) still shows the set, taken from the cards and marked so."""
+    code = draft.set_code
+    if code is None:
+        found = draft_set(draft, catalog)
+        code = f"{found} (from the cards)" if found else None
+    return " · ".join(x for x in (draft.event_name, code, draft.format) if x) or "Event not named in the log yet"
 
 
 class LivePanel(QWidget):
@@ -321,8 +332,7 @@ class LivePanel(QWidget):
             self.pack_view.show_message("Waiting for a draft…" if self.session else "No draft in this log.")
             return
         self.ratings_offer.check_draft(draft)
-        fmt = " · ".join(x for x in (draft.event_name, draft.set_code, draft.format) if x)
-        self.event_label.setText(fmt or "Unknown event")
+        self.event_label.setText(event_header(draft, catalog))
         card = (catalog.card if catalog is not None else None)
 
         def name(gid: int) -> str:

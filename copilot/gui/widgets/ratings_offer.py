@@ -53,14 +53,10 @@ class RatingsOffer(QFrame):
         return code in self._has
 
     def check_draft(self, draft) -> None:
-        """check() for a draft: its set code, else the set of its pack's cards (logs that name the event late)."""
-        code = draft.set_code
-        catalog = self.ctx.loaded_catalog
-        if code is None and catalog is not None and draft.current_pack:
-            from copilot.picking.context import set_of_pack
+        """check() for a draft: its set code, else the set of its cards (logs that name the event late)."""
+        from copilot.picking.context import draft_set
 
-            code = set_of_pack([catalog.card(g) for g in draft.current_pack])
-        self.check(code)
+        self.check(draft_set(draft, self.ctx.loaded_catalog))
 
     def check(self, set_code: str | None) -> None:
         """Show the offer for a set without ratings (and start the opt-in daily refresh for one with them)."""
