@@ -50,9 +50,23 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_eval)
 
 
+MODEL_ENGINES = ("gguf", "hf", "mlp", "picknet", "openai")  # the engines --model goes to
+
+
+def model_mixup(model: str | None, names: list[str], opts: list[str]) -> str | None:
+    """Why --model cannot be given as is: it would reach more than one engine (a GGUF file is no PickNet file), or
+    None. An engine with its own --opt ENGINE.model=PATH does not take --model."""
+    own = per_engine(opts)
+    takers = [n for n in dict.fromkeys(names) if n in MODEL_ENGINES and "model" not in own.get(n, {})]
+    if not model or len(takers) < 2:
+        return None
+    return (f"--model {model} would go to {len(takers)} engines ({', '.join(takers)}), which read different "
+            "model files: give each engine its own, e.g. " + " ".join(f"--opt {n}.model=PATH" for n in takers))
+
+
 def _engine_options(args, name: str) -> dict:
     opts: dict = {}
-    if name in ("gguf", "hf", "mlp", "picknet", "openai") and args.model:
+    if name in MODEL_ENGINES and args.model:
         opts["model"] = args.model
     if name in ("gguf", "hf") and args.adapter:
         opts["adapter"] = args.adapter
@@ -82,6 +96,9 @@ def run_eval(args) -> int:
     names = args.engines or ["ratings"]
     engines = []
     try:
+        mixup = model_mixup(args.model, names, args.opt)
+        if mixup:
+            raise ValueError(mixup)
         for name in names:
             engines.append(create_engine(name, _engine_options(args, name)))
     except (EngineUnavailable, ValueError) as exc:

@@ -37,3 +37,19 @@ def test_the_commands_use_it(tmp_path, capsys):
     picks.write_text("draft_id\n")
     assert main(["eval", "--picks", str(picks), "--opt", "ratings"]) == 2
     assert "--opt 'ratings': expected ENGINE.KEY=VALUE" in capsys.readouterr().err
+
+
+def test_eval_refuses_one_model_for_several_model_engines(tmp_path, capsys):
+    from copilot.cli import main
+    from copilot.commands.eval import model_mixup
+
+    assert model_mixup("m.gguf", ["gguf", "ratings", "random"], []) is None
+    assert model_mixup("m.gguf", ["gguf", "picknet"], ["picknet.model=p.pt"]) is None
+    assert model_mixup(None, ["gguf", "picknet"], []) is None
+    picks = tmp_path / "p.csv"
+    picks.write_text("draft_id\n")
+    assert main(["eval", "--picks", str(picks), "--engine", "gguf", "--engine", "picknet", "--engine", "ratings",
+                 "--model", "m.gguf"]) == 2
+    err = capsys.readouterr().err
+    assert "--model m.gguf would go to 2 engines (gguf, picknet)" in err
+    assert "--opt gguf.model=PATH --opt picknet.model=PATH" in err
