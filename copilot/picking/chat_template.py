@@ -4,6 +4,13 @@ Used by the GGUF engine so that the prompt it scores is exactly what the model w
 SmolLM2, Llama-3 headers, Mistral [INST], ...). jinja2 comes with llama-cpp-python. Templates are rendered in a
 sandbox. `answer_suffix` finds what the template writes after an assistant answer (e.g. "<|im_end|>\n"), so the
 end-of-turn marker used when scoring a candidate comes from the template, not from a guess.
+
+Some templates write the system prompt beside the last user turn only (Mistral-7B-Instruct-v0.3, Mistral Small):
+a conversation's first turn then renders differently once later turns follow, which breaks per-answer loss masks
+and KV-cache reuse. `folds_system(render)` finds such a template by rendering a probe, and every renderer of this
+project (ChatTemplate here, `copilot.picking.scoring.ChatEncoder` for training, validation and the hf engine, the
+DPO pairs) then gives it `fold_system(messages)`: the system prompt joined to the first user turn, which is what the
+template itself writes for a one-turn chat.
 """
 from __future__ import annotations
 
@@ -17,6 +24,30 @@ PLAIN_TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ m['co
                   "{% if add_generation_prompt %}Answer: {% endif %}")
 
 _PROBE = "\u2063PROBE\u2063ANSWER\u2063"
+_ONE_TURN = [{"role": "system", "content": "S"}, {"role": "user", "content": "U1"}]
+_TWO_TURNS = _ONE_TURN + [{"role": "assistant", "content": "A1"}, {"role": "user", "content": "U2"}]
+
+
+def fold_system(messages: list[dict]) -> list[dict]:
+    """The messages with a leading system prompt joined to the first user turn ("system\n\nuser")."""
+    msgs = list(messages)
+    if len(msgs) < 2 or msgs[0].get("role") != "system" or msgs[1].get("role") != "user":
+        return msgs
+    first = {**msgs[1], "content": f"{msgs[0]['content']}\n\n{msgs[1]['content']}"}
+    return [first, *msgs[2:]]
+
+
+def folds_system(render) -> bool:
+    """Whether a template (`render(messages, add_generation_prompt) -> str`) needs `fold_system`: it writes the
+    system prompt somewhere that moves as the conversation grows, or refuses a system role that folding avoids."""
+    try:
+        return not render(_TWO_TURNS, True).startswith(render(_ONE_TURN, False))
+    except Exception:  # noqa: BLE001 - a template that raises on a system role (Mistral v0.1 does)
+        try:
+            render(fold_system(_TWO_TURNS), True)
+        except Exception:  # noqa: BLE001 - it refuses these messages either way: the caller reports that
+            return False
+        return True
 
 
 class ChatTemplateError(ValueError):
@@ -44,8 +75,12 @@ class ChatTemplate:
             self._template = env.from_string(self.source)
         except TemplateError as exc:
             raise ChatTemplateError(f"the model's chat template does not parse: {exc}") from None
+        self.fold = folds_system(self._render)
 
     def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        return self._render(fold_system(messages) if self.fold else messages, add_generation_prompt)
+
+    def _render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
         from jinja2.exceptions import TemplateError
 
         try:

@@ -35,12 +35,13 @@ class ChatEncoder:
     """
 
     def __init__(self, tok):
+        from copilot.picking.chat_template import PLAIN_TEMPLATE, ChatTemplate, folds_system
+
         self.tok = tok
         self.has_template = bool(getattr(tok, "chat_template", None))
         if not self.has_template:
-            from copilot.picking.chat_template import PLAIN_TEMPLATE, ChatTemplate
-
             self._plain = ChatTemplate(PLAIN_TEMPLATE, tok.bos_token or "", tok.eos_token or "")
+        self.fold = self.has_template and folds_system(self._render)  # the system prompt joins the first user turn
         full = self.render(_PROBE + [{"role": "assistant", "content": _MARKER}], add_generation_prompt=False)
         prompt = self.render(_PROBE, add_generation_prompt=True)
         if not full.startswith(prompt) or _MARKER not in full[len(prompt):]:
@@ -56,6 +57,11 @@ class ChatEncoder:
         self.pad_id: int = tok.pad_token_id if tok.pad_token_id is not None else self.end_ids[0]
 
     def render(self, messages: list[dict], add_generation_prompt: bool) -> str:
+        from copilot.picking.chat_template import fold_system
+
+        return self._render(fold_system(messages) if self.fold else messages, add_generation_prompt)
+
+    def _render(self, messages: list[dict], add_generation_prompt: bool) -> str:
         if self.has_template:
             return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
         return self._plain.render(messages, add_generation_prompt=add_generation_prompt)

@@ -80,10 +80,10 @@ def load_policy(cfg: TrainConfig, base_path: Path, adapter: Path, device: str, p
     return model
 
 
-def _pairs_dataset(pairs):
+def _pairs_dataset(pairs, fold: bool = False):
     from datasets import Dataset
 
-    rows = [p.to_trl() for p in pairs]
+    rows = [p.to_trl(fold) for p in pairs]
     return Dataset.from_list(rows)
 
 
@@ -108,8 +108,9 @@ def _dpo_trainer(ctx, model, pairs, max_steps: int, protocol):
     args = DPOConfig(**trainer_kwargs(cfg, ctx.run_dir, ctx.device, ctx.precision.precision, max_steps=max_steps,
                                       world=ctx.world),
                      beta=cfg.beta, max_length=cfg.max_seq_len, dataset_num_proc=None)
-    trainer = DPOTrainer(model=model, ref_model=frozen_reference(model), args=args, train_dataset=_pairs_dataset(pairs),
-                         processing_class=ctx.tok, callbacks=[protocol])
+    trainer = DPOTrainer(model=model, ref_model=frozen_reference(model), args=args,
+                         train_dataset=_pairs_dataset(pairs, ctx.encoder.fold), processing_class=ctx.tok,
+                         callbacks=[protocol])
     use_project_schedule(trainer, cfg.replace(max_steps=max_steps))
     return trainer
 

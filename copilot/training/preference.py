@@ -29,8 +29,14 @@ class Pair:
     chosen: str
     rejected: str
 
-    def to_trl(self) -> dict:
-        return {"prompt": [dict(m) for m in self.messages], "chosen": [{"role": "assistant", "content": self.chosen}],
+    def to_trl(self, fold: bool = False) -> dict:
+        """TRL's conversational pair; `fold` joins the system prompt to the first user turn (ChatEncoder.fold: TRL
+        renders the tokenizer's template itself)."""
+        from copilot.picking.chat_template import fold_system
+
+        prompt = [dict(m) for m in self.messages]
+        return {"prompt": fold_system(prompt) if fold else prompt,
+                "chosen": [{"role": "assistant", "content": self.chosen}],
                 "rejected": [{"role": "assistant", "content": self.rejected}]}
 
 

@@ -1,0 +1,92 @@
+"""Chat templates that write the system prompt beside the last user turn only (Mistral-7B-Instruct-v0.3's does):
+the conversation format must still train with a loss on every answer, score, and reuse the KV cache turn by turn.
+The template below places the system prompt as Mistral v0.3's does. (Mistral's also writes a space before each
+answer, which the encoder keeps in the prompt; that is a separate question of how its tokenizer splits "[/INST] A",
+not tested here.)"""
+from __future__ import annotations
+
+import pytest
+
+from copilot.picking.chat_template import PLAIN_TEMPLATE, ChatTemplate, fold_system, folds_system
+
+pytest.importorskip("transformers")
+
+SYSTEM_AT_LAST_USER = (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set system = messages[0]['content'] %}"
+    "{% set turns = messages[1:] %}{% else %}{% set turns = messages %}{% endif %}"
+    "{% for m in turns %}{% if m['role'] == 'user' %}"
+    "{% if loop.last and system is defined %}[INST] {{ system }}\n\n{{ m['content'] }}[/INST]"
+    "{% else %}[INST] {{ m['content'] }}[/INST]{% endif %}"
+    "{% else %}{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}")
+
+DRAFT = [
+    {"role": "system", "content": "You are DraftGPT. Answer with the card's letter and name."},
+    {"role": "user", "content": "Pack 1 pick 1:\nA) The Swarmweaver (rare) -- GIH 64.4%\nB) Anthropede (common)"},
+    {"role": "assistant", "content": "A) The Swarmweaver"},
+    {"role": "user", "content": "Pack 1 pick 2:\nA) Growing Dread (uncommon)\nB) Turn Inside Out (common)"},
+    {"role": "assistant", "content": "B) Turn Inside Out"},
+]
+
+
+@pytest.fixture()
+def tok(smoke_base):
+    from transformers import AutoTokenizer
+
+    t = AutoTokenizer.from_pretrained(str(smoke_base.path))
+    t.chat_template = SYSTEM_AT_LAST_USER
+    return t
+
+
+def test_only_templates_that_move_the_system_prompt_are_folded(smoke_base):
+    from transformers import AutoTokenizer
+
+    assert ChatTemplate(SYSTEM_AT_LAST_USER, "<s>", "</s>").fold
+    assert not ChatTemplate(PLAIN_TEMPLATE).fold
+    chatml = AutoTokenizer.from_pretrained(str(smoke_base.path))  # SmolLM2's ChatML: the system prompt stays first
+    assert not folds_system(lambda m, g: chatml.apply_chat_template(m, tokenize=False, add_generation_prompt=g))
+    # folding writes the first turn exactly as the template writes a one-turn chat
+    tmpl = ChatTemplate(SYSTEM_AT_LAST_USER, "<s>", "</s>")
+    assert tmpl.render(DRAFT[:2]) == tmpl._render(DRAFT[:2]) == (
+        "<s>[INST] You are DraftGPT. Answer with the card's letter and name.\n\nPack 1 pick 1:\nA) The Swarmweaver "
+        "(rare) -- GIH 64.4%\nB) Anthropede (common)[/INST]")
+    assert fold_system(DRAFT[1:]) == DRAFT[1:]  # nothing to fold without a system prompt
+
+
+def test_a_conversation_trains_with_a_loss_on_every_answer(tok):
+    from copilot.training.chat_encoding import ChatEncoder
+    from copilot.training.dataset import DatasetError
+
+    enc = ChatEncoder(tok)
+    assert enc.fold
+    ids, mask = enc.encode_masked({"messages": DRAFT})
+    answers = tok.decode([i for i, m in zip(ids, mask) if m])
+    eos = tok.eos_token
+    assert answers == f"A) The Swarmweaver{eos}B) Turn Inside Out{eos}"
+    assert "You are DraftGPT" in tok.decode(ids)  # the system prompt is trained on, once
+    enc.fold = False  # what the trainer did before: the template's own placement breaks the masks
+    with pytest.raises(DatasetError, match="renders turn 4 differently"):
+        enc.encode_masked({"messages": DRAFT})
+
+
+def test_training_scoring_and_the_gguf_renderer_give_the_same_prompts(tok):
+    from copilot.training.chat_encoding import ChatEncoder
+
+    enc = ChatEncoder(tok)
+    gguf = ChatTemplate(SYSTEM_AT_LAST_USER, tok.bos_token, tok.eos_token)
+    first, second = DRAFT[:2], DRAFT[:4]
+    assert enc.render(second, True) == gguf.render(second)
+    # each pick's prompt extends the previous one: the live engine's KV cache keeps the earlier turns
+    assert gguf.render(second).startswith(gguf.render(first + [DRAFT[2]], add_generation_prompt=False))
+    assert enc.prompt_ids(second)[:len(enc.prompt_ids(first))] == enc.prompt_ids(first)
+
+
+def test_dpo_pairs_are_folded_for_trl(tok):
+    from copilot.training.preference import Pair
+
+    pair = Pair(tuple(DRAFT[:4]), "B) Turn Inside Out", "A) Growing Dread").to_trl(fold=True)
+    prompt = tok.apply_chat_template(pair["prompt"], tokenize=False, add_generation_prompt=True)
+    full = tok.apply_chat_template(pair["prompt"] + pair["chosen"], tokenize=False)
+    assert full.startswith(prompt) and full[len(prompt):] == "B) Turn Inside Out" + tok.eos_token
+    raw = Pair(tuple(DRAFT[:4]), "B) Turn Inside Out", "A) Growing Dread").to_trl()
+    assert not tok.apply_chat_template(raw["prompt"] + raw["chosen"], tokenize=False).startswith(
+        tok.apply_chat_template(raw["prompt"], tokenize=False, add_generation_prompt=True))
