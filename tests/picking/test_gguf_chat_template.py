@@ -39,9 +39,13 @@ def test_no_template_falls_back_to_plain_text():
 def test_template_errors_are_clear():
     with pytest.raises(ChatTemplateError, match="does not parse"):
         ChatTemplate("{% for %}")
-    t = ChatTemplate("{% if messages[0]['role'] == 'system' %}{{ raise_exception('no system role') }}{% endif %}")
-    with pytest.raises(ChatTemplateError, match="no system role"):
-        t.render(MSGS)
+    t = ChatTemplate("{% if messages|length > 9 %}{{ raise_exception('too many turns') }}{% endif %}{{ 'ok' }}")
+    with pytest.raises(ChatTemplateError, match="too many turns"):
+        t.render(MSGS * 5)
+    # a template that refuses a system role (Mistral v0.1's) gets the system prompt in the first user turn instead
+    no_system = ChatTemplate("{% if messages[0]['role'] == 'system' %}{{ raise_exception('no system role') }}"
+                             "{% endif %}{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}")
+    assert no_system.fold and no_system.render(MSGS).startswith("[user] ")
     # the sandbox refuses attribute tricks
     evil = ChatTemplate("{{ messages.__class__.__mro__ }}")
     with pytest.raises(ChatTemplateError):
