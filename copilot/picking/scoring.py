@@ -49,6 +49,10 @@ class ChatEncoder:
                                "cannot score answers or mask the loss to the answer")
         rest = full[len(prompt):]
         self.answer_prefix = rest[:rest.index(_MARKER)]
+        # A template that writes a space before each answer (Mistral's " " + content) leaves it out of the prompt:
+        # the answer is tokenized on its own, as the gguf engine does, so a SentencePiece tokenizer writes it as the
+        # answer's word-start marker ("[/INST]", "▁Hi", Mistral's own encoding) and not as a token of its own.
+        self.prompt_tail = self.answer_prefix if self.answer_prefix.strip() else ""
         self.answer_suffix = rest[rest.index(_MARKER) + len(_MARKER):]  # e.g. "<|im_end|>\n"
         suffix_ids = tok(self.answer_suffix, add_special_tokens=False)["input_ids"] if self.answer_suffix else []
         self.end_ids: list[int] = suffix_ids[:1] or ([tok.eos_token_id] if tok.eos_token_id is not None else [])
@@ -67,7 +71,7 @@ class ChatEncoder:
         return self._plain.render(messages, add_generation_prompt=add_generation_prompt)
 
     def prompt_ids(self, messages: list[dict]) -> list[int]:
-        text = self.render(messages, add_generation_prompt=True) + self.answer_prefix
+        text = self.render(messages, add_generation_prompt=True) + self.prompt_tail
         return list(self.tok(text, add_special_tokens=not self.has_template)["input_ids"])
 
     def answer_ids(self, answer: str) -> list[int]:

@@ -40,7 +40,8 @@ def tokenizer_fingerprint(encoder) -> str:
     backend = getattr(tok, "backend_tokenizer", None)
     vocab = backend.to_str() if backend is not None else json.dumps(tok.get_vocab(), sort_keys=True)
     parts = [vocab, str(getattr(tok, "chat_template", None)), repr(encoder.has_template), encoder.answer_prefix,
-             encoder.answer_suffix, repr(encoder.end_ids), repr(tok.bos_token), repr(tok.eos_token)]
+             encoder.prompt_tail, repr(encoder.fold), encoder.answer_suffix, repr(encoder.end_ids),
+             repr(tok.bos_token), repr(tok.eos_token)]
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -155,3 +155,21 @@ def test_cpu_autocast_estimate_matches_the_measured_peak():
     assert est["total"] / 1e9 == pytest.approx(11.0, rel=0.1)
     fp32 = estimate_peak_memory(smol, cfg.replace(precision="fp32"), on_gpu=False)
     assert fp32["logits"] == est["logits"] / 2 and fp32["total"] < est["total"]
+
+
+def test_gpu_presets_from_12gb_train_the_cpu_recipe_format():
+    from copilot.training.presets import CPU_RECIPE_FORMAT
+
+    recipe = PRESETS["cpu-small"].dataset_args()
+    assert recipe == ["--format", CPU_RECIPE_FORMAT, "--segment", "pack"]
+    mistral = CATALOG["mistral-7b-instruct"]
+    for name in ("gpu-12gb", "gpu-16gb", "gpu-24gb", "gpu-48gb"):
+        cfg = config_from_preset(name, dataset="/d")
+        assert PRESETS[name].dataset_args() == recipe and cfg.base_model == "mistral-7b-instruct"
+        # a per-pack conversation is up to 4,204 Mistral tokens (bench/preset_seq_len.py); the window holds it
+        assert cfg.max_seq_len >= 4300 and cfg.method == "sft"
+        assert estimate_peak_memory(mistral, cfg)["total"] <= PRESETS[name].min_gpu_gib * GIB
+    # the estimate leaves an 8 GB card no room for those sequences: it keeps v1 in a short window
+    eight = config_from_preset("gpu-8gb", dataset="/d")
+    assert PRESETS["gpu-8gb"].dataset_args() == [] and eight.max_seq_len == 1024
+    assert estimate_peak_memory(mistral, eight.replace(max_seq_len=4608))["total"] > 8 * GIB

@@ -1,8 +1,7 @@
-"""Chat templates that write the system prompt beside the last user turn only (Mistral-7B-Instruct-v0.3's does):
-the conversation format must still train with a loss on every answer, score, and reuse the KV cache turn by turn.
-The template below places the system prompt as Mistral v0.3's does. (Mistral's also writes a space before each
-answer, which the encoder keeps in the prompt; that is a separate question of how its tokenizer splits "[/INST] A",
-not tested here.)"""
+"""Chat templates written like Mistral-7B-Instruct-v0.3's: the system prompt beside the last user turn only, and a
+space before each answer. The conversation format must still train with a loss on every answer, and training must
+score the same tokens as the gguf engine. SYSTEM_AT_LAST_USER places the system prompt as Mistral v0.3's template
+does; MISTRAL_V3_LIKE also writes its " " + answer."""
 from __future__ import annotations
 
 import pytest
@@ -18,6 +17,8 @@ SYSTEM_AT_LAST_USER = (
     "{% if loop.last and system is defined %}[INST] {{ system }}\n\n{{ m['content'] }}[/INST]"
     "{% else %}[INST] {{ m['content'] }}[/INST]{% endif %}"
     "{% else %}{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}")
+
+MISTRAL_V3_LIKE = SYSTEM_AT_LAST_USER.replace("{% else %}{{ m['content'] }}", "{% else %} {{ m['content'] }}")
 
 DRAFT = [
     {"role": "system", "content": "You are DraftGPT. Answer with the card's letter and name."},
@@ -90,3 +91,27 @@ def test_dpo_pairs_are_folded_for_trl(tok):
     raw = Pair(tuple(DRAFT[:4]), "B) Turn Inside Out", "A) Growing Dread").to_trl()
     assert not tok.apply_chat_template(raw["prompt"] + raw["chosen"], tokenize=False).startswith(
         tok.apply_chat_template(raw["prompt"], tokenize=False, add_generation_prompt=True))
+
+
+def test_a_space_before_answers_is_scored_as_the_gguf_engine_scores_it(smoke_base, smollm_gguf):
+    """Mistral's own encoding is "[/INST]", "▁Hi": the space is the answer's word-start marker, not a token after
+    the prompt. The training encoder leaves the template's space out of the prompt and tokenizes the answer on its
+    own, as the gguf engine does; both give the same tokens (the smoke tokenizer is SmolLM2's)."""
+    pytest.importorskip("llama_cpp")
+    from llama_cpp import Llama
+    from transformers import AutoTokenizer
+
+    from copilot.training.chat_encoding import ChatEncoder
+
+    tok = AutoTokenizer.from_pretrained(str(smoke_base.path))
+    tok.chat_template = MISTRAL_V3_LIKE
+    enc = ChatEncoder(tok)
+    assert enc.answer_prefix == " " and enc.prompt_tail == "" and enc.fold
+    llm = Llama(model_path=str(smollm_gguf), vocab_only=True, verbose=False)
+    gguf = ChatTemplate(MISTRAL_V3_LIKE, tok.bos_token, tok.eos_token)
+    msgs = DRAFT[:4]
+    text = gguf.render(msgs)
+    assert text.endswith("[/INST]")
+    assert enc.prompt_ids(msgs) == llm.tokenize(text.encode(), add_bos=False, special=True)
+    answer = "B) Turn Inside Out"
+    assert enc.candidate_ids(answer)[:-1] == llm.tokenize(answer.encode(), add_bos=False, special=False)
