@@ -38,6 +38,9 @@ def register(subparsers) -> None:
     p.add_argument("--ensemble", type=int, default=1, help="picknet: members trained with different seeds "
                    "(their log-probabilities are averaged; each costs one more training run and forward pass)")
     p.add_argument("--dropout", type=float, help="picknet: dropout in the scoring MLP (default 0.1)")
+    p.add_argument("--rating-dropout", type=float, metavar="P",
+                   help="picknet: share of training batches that see no 17lands ratings, so the model also ranks "
+                        "a new set's cards before it has ratings (default 0.3)")
     p.add_argument("--no-ratings", action="store_true",
                    help="picknet: leave the set's 17lands GIH win rate out of the card features")
     p.add_argument("--seed", type=int, default=0)
@@ -100,7 +103,8 @@ def _run(args: argparse.Namespace) -> int:
             from copilot.picking.picknet_model import PickNetConfig
             from copilot.training.picknet_train import train as train_picknet
 
-            extra = {"dropout": args.dropout} if args.dropout is not None else {}
+            extra = {k: v for k, v in (("dropout", args.dropout), ("rating_dropout", args.rating_dropout))
+                     if v is not None}
             cfg = PickNetConfig(dim=args.dim or d["dim"], ensemble=args.ensemble, **common, **extra)
             progress.emit(EventKind.STARTED, arch="picknet", dataset=str(args.dataset), out=str(out),
                           config=vars(cfg))

@@ -60,6 +60,9 @@ class PickNetConfig:
     label_smoothing: float = 0.1
     ensemble: int = 1
     ema: float = 0.0  # > 0: keep an exponential moving average of the weights (decay per step) and use it
+    # share of training batches that see no 17lands ratings: the model also ranks a set that has none yet. Measured
+    # (DSK-trained, seed 0): DSK validation 67.1% -> 67.2% with ratings; SOS day one without ratings 52.2% -> 53.6%
+    rating_dropout: float = 0.3
     seed: int = 0
     threads: int = 1
 

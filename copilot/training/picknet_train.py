@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from copilot.picking.card_features import card_features, rating_zscores
+from copilot.picking.card_features import FEATURE_NAMES, card_features, rating_zscores
 from copilot.picking.mlp_model import PAD, UNK, Vocab
+
+GIH_Z, HAS_GIH = FEATURE_NAMES.index("gih_z"), FEATURE_NAMES.index("has_gih")
 from copilot.picking.picknet_model import (MODEL_KIND, MODEL_VERSION, Batch, PickNet, PickNetConfig, build_member,
                                           encode, save)
 from copilot.training.pick_training import (TrainResult, dataset_summary, drop_cards, epoch_figures, model_info,
@@ -104,6 +106,14 @@ class FitResult:
     seconds: float
 
 
+def without_ratings(ftable):
+    """The feature table as a set without 17lands ratings gives it: no GIH z-score, the has-rating flag off."""
+    table = ftable.clone()
+    table[:, GIH_Z] = 0.0
+    table[:, HAS_GIH] = 0.0
+    return table
+
+
 def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickNetConfig,
         log: Log | None = None) -> FitResult:
     """Train cfg.ensemble members on encoded decisions (targets >= 0 only) and return the ensemble."""
@@ -125,6 +135,7 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
             uniform = -logp.masked_fill(~real, 0.0).sum(-1) / real.sum(-1)
             loss = (1 - cfg.label_smoothing) * loss + cfg.label_smoothing * uniform
         return loss.mean()
+    unrated = without_ratings(ftable) if cfg.rating_dropout > 0 else None
     members, history = [], []
     done_steps, last_report = 0, time.perf_counter()
     for k in range(cfg.ensemble):
@@ -146,7 +157,10 @@ def fit(train_b: Batch, val_b: Batch | None, vocab_size: int, ftable, cfg: PickN
                 if cfg.card_dropout > 0:
                     b.cands = drop_cards(b.cands, cfg.card_dropout, gen)
                     b.pool = drop_cards(b.pool, cfg.card_dropout, gen)
-                total += optimiser_step(opt, sched, loss_fn(model(b, ftable), b.target)) * b.cands.shape[0]
+                table = ftable
+                if unrated is not None and float(torch.rand(1, generator=gen)) < cfg.rating_dropout:
+                    table = unrated  # this batch drafts a set without ratings
+                total += optimiser_step(opt, sched, loss_fn(model(b, table), b.target)) * b.cands.shape[0]
                 if ema is not None:
                     ema.update_parameters(model)
                 done_steps += 1

@@ -232,3 +232,20 @@ def test_temperature_draws_follow_the_engine_probabilities(tiny):
             assert abs(firsts.get(name, 0) / n - w / total) < 0.06, (temperature, name, firsts, w / total)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         PersonalityEngine(engine, temperature=0)
+
+
+def test_rating_dropout_trains_some_batches_as_a_set_without_ratings(tiny, tmp_path):
+    from copilot.picking.card_features import FEATURE_NAMES, N_CARD_FEATURES
+    from copilot.training.picknet_train import without_ratings
+
+    table = torch.randn(6, N_CARD_FEATURES)
+    unrated = without_ratings(table)
+    rating = [FEATURE_NAMES.index("gih_z"), FEATURE_NAMES.index("has_gih")]
+    others = [i for i in range(N_CARD_FEATURES) if i not in rating]
+    assert (unrated[:, rating] == 0).all() and torch.equal(unrated[:, others], table[:, others])
+    assert (table[:, rating] != 0).any()  # a copy: the model's own table keeps its ratings
+    ds, _, _ = tiny
+    out = tmp_path / "rd.pt"
+    assert cli_main(["train-baseline", "--dataset", str(ds), "--out", str(out), "--epochs", "1", "--dim", "16",
+                     "--hidden", "32", "--rating-dropout", "0.5", "--json"]) == 0
+    assert read_sidecar(out)["config"]["rating_dropout"] == 0.5
