@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 HELP = "simulate 8-seat booster drafts with any engines (or seat yourself: --seat human)"
@@ -105,9 +106,12 @@ def run(args) -> int:
                 print(f"copilot simulate: seat engine {label!r} unavailable ({why}); its picks will fall back to "
                       "random and be marked", file=sys.stderr)
 
-    def progress(i, _result):
-        if args.drafts > 1 and not args.json:
-            print(f"draft {i + 1}/{args.drafts} done", file=sys.stderr)
+    started = time.monotonic()
+
+    def progress(i, _result):  # on stderr, so --json output stays one document
+        if args.drafts > 1:
+            print(f"draft {i + 1}/{args.drafts} done ({time.monotonic() - started:.0f} s)", file=sys.stderr,
+                  flush=True)
 
     try:
         report = run_simulation(set_code, Path(cards_file), drafts=args.drafts, seed=args.seed,

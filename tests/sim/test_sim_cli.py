@@ -11,15 +11,20 @@ import pytest
 from copilot.cli import main
 
 
-def _run_json(capsys, *argv):
+def _run_json(capsys, *argv, progress: list | None = None):
     assert main(["simulate", *argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    if progress is not None:
+        progress.extend(line for line in captured.err.splitlines() if line.startswith("draft "))
+    return json.loads(captured.out)
 
 
 def test_json_document_shape_and_invariants(capsys, shared_data):
+    progress: list = []
     doc = _run_json(capsys, "--set", "DSK", "--seat", "random:seed=1", "--seat", "ratings:prefer=G",
-                    "--drafts", "2", "--seed", "5")
+                    "--drafts", "2", "--seed", "5", progress=progress)
     assert len(doc["drafts"]) == 2
+    assert [line.split(" (")[0] for line in progress] == ["draft 1/2 done", "draft 2/2 done"]  # on stderr
     for d in doc["drafts"]:
         assert len(d["seats"]) == 8
         engines = [s["engine"] for s in d["seats"]]
