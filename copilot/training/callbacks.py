@@ -54,7 +54,8 @@ class RunProtocol(TrainerCallback):
     def __init__(self, run_dir: Path, *, device: str, max_steps: int, eval_every: int, keep: int, is_main: bool,
                  evaluate: Callable | None = None, on_step: Callable[[dict], None] | None = None,
                  step_offset: int = 0, extra_fields: dict | None = None,
-                 on_checkpoint: Callable[[], None] | None = None):
+                 on_checkpoint: Callable[[], None] | None = None, max_seconds: float = 0.0,
+                 seconds_before: float = 0.0):
         self.run_dir = Path(run_dir)
         self.device, self.max_steps, self.eval_every, self.keep = device, max_steps, eval_every, keep
         self.is_main, self.evaluate, self.on_step = is_main, evaluate, on_step
@@ -62,6 +63,9 @@ class RunProtocol(TrainerCallback):
         self.step_offset = step_offset  # SPIN rounds continue one metrics file
         self.extra_fields = extra_fields or {}
         self.stopped = False
+        # a time budget (TrainConfig.max_minutes): step time spent by earlier processes of this run, and this one's
+        self.max_seconds, self.step_seconds = max_seconds, seconds_before
+        self.out_of_time = False  # ended by the budget: a finished run, like one that reached max_steps
         self.final_eval: dict | None = None
         self.last_checkpoint: Path | None = None
         self._t0 = 0.0
@@ -87,11 +91,15 @@ class RunProtocol(TrainerCallback):
         step = state.global_step
         self._pending = {"tokens": int(tokens), "tokens_per_s": round(tokens / dt, 1) if dt > 0 else None,
                          "step_time_s": round(dt, 4)}
+        self.step_seconds += dt
         if (self.run_dir / STOP_FILE).exists() and step < self.max_steps:
             self.stopped = True
             control.should_training_stop = True
             control.should_save = True
-        at_end = step >= self.max_steps
+        if self.max_seconds and self.step_seconds >= self.max_seconds and step < self.max_steps and not self.stopped:
+            self.out_of_time = True
+            control.should_training_stop = True
+        at_end = step >= self.max_steps or self.out_of_time
         if at_end:
             control.should_save = True
         if self.evaluate is not None and self.is_main and (at_end or (
@@ -138,7 +146,10 @@ class RunProtocol(TrainerCallback):
             return {}
         seconds = sum(t for t, _ in self._recent)
         per_step = seconds / len(self._recent)
-        return {"eta_s": round(per_step * max(0, self.max_steps - step), 1), "seconds_per_step": round(per_step, 3),
+        eta = per_step * max(0, self.max_steps - step)
+        if self.max_seconds:  # the time budget ends the run first
+            eta = min(eta, max(0.0, self.max_seconds - self.step_seconds))
+        return {"eta_s": round(eta, 1), "seconds_per_step": round(per_step, 3),
                 "tokens_per_s": round(sum(n for _, n in self._recent) / seconds, 1) if seconds > 0 else None,
                 "eta_source": f"this run's last {len(self._recent)} step(s)"}
 

@@ -39,6 +39,7 @@ class TrainConfig:
     prompt_format: str = ""  # empty: taken from the dataset manifest
     # optimisation
     max_steps: int = 100
+    max_minutes: float = 0.0  # > 0: also end after this much step time (summed over resumes): final eval, adapter
     batch_size: int = 1
     grad_accum: int = 1
     learning_rate: float = 2e-4
@@ -97,6 +98,8 @@ class TrainConfig:
         for name in ("warmup_steps", "eval_every", "eval_examples", "eval_drafts", "max_train_examples", "num_threads"):
             if int(getattr(self, name)) < 0:
                 problems.append(f"{name} must be >= 0 (got {getattr(self, name)})")
+        if not self.max_minutes >= 0:
+            problems.append(f"max_minutes must be >= 0 (got {self.max_minutes}; 0: no time limit)")
         if not self.learning_rate > 0:
             problems.append(f"learning_rate must be > 0 (got {self.learning_rate})")
         if not 0 <= self.lora_dropout < 1:

@@ -25,8 +25,8 @@ from copilot.training.config import ConfigError, TrainConfig
 from copilot.training.dataset import DatasetError
 from copilot.training.run_folder import read_status, result_dir_name, run_finetune, write_status
 from copilot.training.run_state import RunState
-from copilot.training.trainer import (TrainResult, finish, prepare_run, resume_point, use_project_schedule,
-                                      validation_fn, write_run_info)
+from copilot.training.trainer import (TrainResult, finish, prepare_run, resume_point, step_seconds,
+                                      use_project_schedule, validation_fn, write_run_info)
 
 
 def sft_adapter(from_run: str, finetune: str = "lora") -> Path:
@@ -145,7 +145,8 @@ def train_preference(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = Tr
     _running(ctx, start_step)
     protocol = RunProtocol(run_dir, device=ctx.device, max_steps=cfg.max_steps, eval_every=cfg.eval_every,
                            keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
-                           on_step=on_step)
+                           on_step=on_step, max_seconds=60.0 * cfg.max_minutes,
+                           seconds_before=step_seconds(run_dir) if ckpt else 0.0)
     trainer = _dpo_trainer(ctx, model, pairs, cfg.max_steps, protocol)
     log(f"DPO from {adapter}: {len(pairs)} pairs ({cfg.pairs_per_pick} per pick), beta {cfg.beta}, "
         f"steps {start_step}->{cfg.max_steps}")

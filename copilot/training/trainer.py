@@ -199,7 +199,8 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
         f"{data.n} train examples ({data.skipped} too long), steps {start_step}->{cfg.max_steps}")
     protocol = RunProtocol(run_dir, device=ctx.device, max_steps=cfg.max_steps, eval_every=cfg.eval_every,
                            keep=cfg.keep_checkpoints, is_main=ctx.is_main, evaluate=validation_fn(ctx),
-                           on_step=on_step, on_checkpoint=lambda: keep_speed(ctx))
+                           on_step=on_step, on_checkpoint=lambda: keep_speed(ctx),
+                           max_seconds=60.0 * cfg.max_minutes, seconds_before=step_seconds(run_dir) if ckpt else 0.0)
     args = SFTConfig(**trainer_kwargs(cfg, run_dir, ctx.device, ctx.precision.precision, world=ctx.world),
                      max_length=cfg.max_seq_len, packing=False, dataset_num_proc=None, shuffle_dataset=False)
     trainer = SFTTrainer(model=model, args=args, train_dataset=data.dataset, processing_class=ctx.tok,
@@ -210,6 +211,13 @@ def train(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = True, base=No
     finally:
         protocol.close()
     return finish(ctx, trainer, protocol, log, skipped=data.skipped)
+
+
+def step_seconds(run_dir: Path) -> float:
+    """The step time the run's metrics record so far (a time budget counts every process of a run)."""
+    from copilot.training.run_folder import read_metrics
+
+    return sum(r.get("step_time_s") or 0.0 for r in read_metrics(run_dir))
 
 
 def start_eta(ctx: RunContext, start_step: int) -> dict:
@@ -274,6 +282,9 @@ def finish(ctx: RunContext, trainer, protocol, log, **manifest_extra) -> TrainRe
         write_status(run_dir, state=RunState.DONE, step=step, pid=None, message=f"finished; {what} in {adapter_dir}",
                      final_eval=final_eval, skipped_too_long=manifest_extra.get("skipped", 0),
                      finetune=ctx.cfg.finetune, result=str(adapter_dir), **{what: str(adapter_dir)})
+    if protocol.out_of_time:
+        log(f"time budget of {ctx.cfg.max_minutes:g} min of step time reached at step {step} of "
+            f"{ctx.cfg.max_steps}")
     log(f"done: {step} steps; {ctx.cfg.finetune} result in {adapter_dir}"
         + (f"; validation {final_eval}" if final_eval else ""))
     return TrainResult(RunState.DONE, step, run_dir, last, adapter_dir, final_eval)

@@ -86,3 +86,38 @@ def test_bad_dataset_is_reported(smoke_base, tmp_path):
     (tmp_path / "half" / "train.jsonl").write_text("")
     with pytest.raises(DatasetError, match="no val.jsonl"):
         train(cfg.replace(dataset=str(tmp_path / "half")), tmp_path / "run", base=smoke_base, log=quiet)
+
+
+def test_a_time_budget_ends_the_run_as_finished(smoke_base, tmp_path):
+    """max_minutes: the run ends like one that reached max_steps (final validation, adapter), at the first step
+    that brings the summed step time over the budget; step time of earlier processes of the run counts."""
+    from types import SimpleNamespace
+
+    from copilot.training.callbacks import RunProtocol
+    from copilot.training.config import ConfigError
+    from copilot.training.run_folder import read_status
+    from copilot.training.trainer import train
+
+    ds = write_dataset(tmp_path / "ds")
+    said: list[str] = []
+    cfg = config_from_preset("smoke", dataset=str(ds), max_steps=8, save_every=4, eval_examples=3,
+                             max_minutes=1e-9)  # any real step takes longer
+    res = train(cfg, tmp_path / "run", base=smoke_base, log=said.append)
+    assert res.state == "done" and res.step == 1 and (tmp_path / "run" / "adapter").is_dir()
+    last = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["step"] == 1 and last["val_n"] == 3  # the final validation ran
+    assert read_status(tmp_path / "run")["state"] == "done"
+    assert any("time budget" in s and "step 1 of 8" in s for s in said)
+    with pytest.raises(ConfigError, match="max_minutes must be >= 0"):
+        cfg.replace(max_minutes=-1).validate()
+
+    def first_step(**kw):
+        p = RunProtocol(tmp_path, device="cpu", max_steps=10, eval_every=0, keep=1, is_main=False, **kw)
+        control = SimpleNamespace(should_training_stop=False, should_save=False, should_log=False)
+        state = SimpleNamespace(global_step=1, num_input_tokens_seen=0)
+        p.on_step_begin(None, state, control)
+        p.on_step_end(None, state, control)
+        return p.out_of_time, control.should_training_stop, control.should_save
+    assert first_step(max_seconds=60.0, seconds_before=60.0) == (True, True, True)  # spent by an earlier process
+    assert first_step(max_seconds=60.0, seconds_before=0.0) == (False, False, False)
+    assert first_step() == (False, False, False)  # no budget
