@@ -44,9 +44,11 @@ class Preset:
 # The GPU presets from 12 GB up train Mistral-7B-Instruct on the CPU recipe's format and method (SFT on per-pack
 # conversations). Mistral v3's tokenizer, measured on the recipe's 4,929 DSK training conversations
 # (bench/preset_seq_len.py): mean 3,654 tokens, p99 4,014, max 4,204, 0.2% over 4,096 (SmolLM2's: mean 3,537, max
-# 4,071). So the window is 4,608 tokens, and one step sees 16 conversations (224 picks): 300 steps are about one pass over the DSK
-# drafts in ../shared. The estimate puts 8 GB cards short of room for these sequences (8.6 GiB at batch 1, r=8),
-# so gpu-8gb keeps prompt format v1, the original experiment's, in its 1,024-token window.
+# 4,071). So the window is 4,608 tokens, and one step sees 16 conversations (224 picks): 300 steps are about one
+# pass over the DSK drafts in ../shared. Mistral's template needs the system prompt folded and the answer's space
+# handled (chat_template.folds_system, scoring.ChatEncoder.prompt_tail). Not yet run on a GPU. The estimate puts
+# 8 GB cards short of room for these sequences (8.6 GiB at batch 1, r=8), so gpu-8gb keeps prompt format v1, the
+# original experiment's, in its 1,024-token window.
 GPU_SEQ_LEN = 4608
 
 
