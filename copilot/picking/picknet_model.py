@@ -35,7 +35,7 @@ from copilot.picking.pick_model_files import config_from, info_of, save_pick_mod
 MODEL_KIND = "magic-copilot.picknet-pick-model"
 MODEL_VERSION = 1
 N_POSITION = 3 + 15 + 1
-GIH_Z = FEATURE_NAMES.index("gih_z")
+GIH_Z, HAS_GIH = FEATURE_NAMES.index("gih_z"), FEATURE_NAMES.index("has_gih")
 
 Decision = tuple  # (candidates, pool, pack_number, pick_number, picked or None)
 

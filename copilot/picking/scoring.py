@@ -19,6 +19,8 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import ContextManager, Mapping, Sequence
 
+from copilot.picking.chat_template import PLAIN_TEMPLATE, ChatTemplate, fold_system, folds_system
+
 _MARKER = "Xyzzy Marker"
 _PROBE = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
 
@@ -35,8 +37,6 @@ class ChatEncoder:
     """
 
     def __init__(self, tok):
-        from copilot.picking.chat_template import PLAIN_TEMPLATE, ChatTemplate, folds_system
-
         self.tok = tok
         self.has_template = bool(getattr(tok, "chat_template", None))
         if not self.has_template:
@@ -61,8 +61,6 @@ class ChatEncoder:
         self.pad_id: int = tok.pad_token_id if tok.pad_token_id is not None else self.end_ids[0]
 
     def render(self, messages: list[dict], add_generation_prompt: bool) -> str:
-        from copilot.picking.chat_template import fold_system
-
         return self._render(fold_system(messages) if self.fold else messages, add_generation_prompt)
 
     def _render(self, messages: list[dict], add_generation_prompt: bool) -> str:

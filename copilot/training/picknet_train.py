@@ -14,16 +14,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from copilot.picking.card_features import FEATURE_NAMES, card_features, rating_zscores
+from copilot.picking.card_features import card_features, rating_zscores
 from copilot.picking.mlp_model import PAD, UNK, Vocab
-from copilot.picking.picknet_model import (MODEL_KIND, MODEL_VERSION, Batch, PickNet, PickNetConfig, build_member,
-                                          encode, save)
+from copilot.picking.picknet_model import (GIH_Z, HAS_GIH, MODEL_KIND, MODEL_VERSION, Batch, PickNet, PickNetConfig,
+                                          build_member, encode, save)
 from copilot.training.pick_training import (TrainResult, dataset_summary, drop_cards, epoch_figures, model_info,
                                             optimiser_step, read_decisions, run_metrics, shuffled_batches,
                                             topk_accuracy, val_metrics, val_row)
 
 Log = Callable[[dict], None]
-GIH_Z, HAS_GIH = FEATURE_NAMES.index("gih_z"), FEATURE_NAMES.index("has_gih")
 
 
 def read_split(folder: str | os.PathLike, split: str) -> tuple[list[tuple], list[str]]:

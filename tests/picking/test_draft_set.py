@@ -42,9 +42,10 @@ def test_the_live_header_says_where_the_set_came_from(dsk_lines, catalog):
     from copilot.gui.panels.live_panel import event_header
 
     mid = replay_lines(dsk_lines[:40]).current
-    assert event_header(mid, catalog) == "DSK (from the cards)"
-    assert event_header(mid, None) == "Event not named in the log yet"
-    assert "DSK" in event_header(replay_lines(dsk_lines).current, catalog).split(" · ")
+    done = replay_lines(dsk_lines).current
+    assert event_header(mid, draft_set(mid, catalog)) == "DSK (from the cards)"
+    assert event_header(mid, draft_set(mid, None)) == "Event not named in the log yet"
+    assert "DSK" in event_header(done, draft_set(done, catalog)).split(" · ")
 
 
 def test_replay_json_names_the_set_of_a_late_named_draft(dsk_lines, catalog):

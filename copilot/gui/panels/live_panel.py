@@ -34,13 +34,10 @@ ENABLE_LOGS_HELP = ("Arena is not writing draft messages. In MTG Arena open Opti
 _label = role_label
 
 
-def event_header(draft: DraftState, catalog) -> str:
+def event_header(draft: DraftState, set_code: str | None) -> str:
     """The event line above the pack: event, set and format as the log names them. A log that names the event only
-    late (or never) still shows the set, taken from the cards and marked so."""
-    code = draft.set_code
-    if code is None:
-        found = draft_set(draft, catalog)
-        code = f"{found} (from the cards)" if found else None
+    late (or never) still shows the set (`draft_set`: taken from the cards), marked so."""
+    code = draft.set_code or (f"{set_code} (from the cards)" if set_code else None)
     return " · ".join(x for x in (draft.event_name, code, draft.format) if x) or "Event not named in the log yet"
 
 
@@ -331,8 +328,9 @@ class LivePanel(QWidget):
             self.event_label.setText("No draft in this log yet")
             self.pack_view.show_message("Waiting for a draft…" if self.session else "No draft in this log.")
             return
-        self.ratings_offer.check_draft(draft)
-        self.event_label.setText(event_header(draft, catalog))
+        set_code = draft_set(draft, catalog)
+        self.ratings_offer.check(set_code)
+        self.event_label.setText(event_header(draft, set_code))
         card = (catalog.card if catalog is not None else None)
 
         def name(gid: int) -> str:

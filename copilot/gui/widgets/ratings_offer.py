@@ -1,7 +1,7 @@
 """The live panel's offer to fetch 17lands ratings for the set being drafted when none are local.
 
-`check_draft(draft)` runs at every rendered draft state: when the set has no ratings file the engine could use, the
-bar says so and offers "Get 17lands ratings for SET" (one click; a busy progress bar while it runs, off the UI
+`check(set_code)` runs at every rendered draft state (the set as `picking.context.draft_set` finds it): when the
+set has no ratings file the engine could use, the bar says so and offers "Get 17lands ratings for SET" (one click; a busy progress bar while it runs, off the UI
 thread). When the ratings are in, it says that the ranking now uses them and emits `ratings_ready(set_code)` so the
 panel ranks the pack again. With the opt-in setting `ratings_auto_refresh`, ratings fetched earlier are refreshed
 (a conditional request) when their last check is a day old, at most once per set and run. Nothing here touches the
@@ -51,12 +51,6 @@ class RatingsOffer(QFrame):
             if find_ratings(code) is not None:
                 self._has.add(code)
         return code in self._has
-
-    def check_draft(self, draft) -> None:
-        """check() for a draft: its set code, else the set of its cards (logs that name the event late)."""
-        from copilot.picking.context import draft_set
-
-        self.check(draft_set(draft, self.ctx.loaded_catalog))
 
     def check(self, set_code: str | None) -> None:
         """Show the offer for a set without ratings (and start the opt-in daily refresh for one with them)."""
