@@ -1,11 +1,11 @@
 """The live panel's offer to fetch 17lands ratings for the set being drafted when none are local.
 
-`check(set_code)` runs at every rendered draft state (the set as `picking.context.draft_set` finds it): when the
-set has no ratings file the engine could use, the bar says so and offers "Get 17lands ratings for SET" (one
-click; a busy progress bar while it runs, off the UI thread). When the ratings are in, it says that the ranking
-now uses them and emits `ratings_ready(set_code)` so the panel ranks the pack again. With the opt-in setting `ratings_auto_refresh`, ratings fetched earlier are refreshed
-(a conditional request) when their last check is a day old, at most once per set and run. Nothing here touches the
-network unless the user clicked or opted in.
+`check(set_code)` runs at every rendered draft state (the set as `picking.context.draft_set` finds it): when the set
+has no ratings file the engine could use, the bar says so and offers "Get 17lands ratings for SET" (one click; a
+busy progress bar while it runs, off the UI thread). When the ratings are in, it says that the ranking now uses them
+and emits `ratings_ready(set_code)` so the panel ranks the pack again. With the opt-in setting
+`ratings_auto_refresh`, ratings fetched earlier are refreshed (a conditional request) when their last check is a day
+old, at most once per set and run. Nothing here touches the network unless the user clicked or opted in.
 """
 from __future__ import annotations
 
