@@ -24,6 +24,7 @@ def test_run_metrics_keep_one_point_per_step_and_estimate_the_rest():
         m.add_record(rec)
     assert m.loss_points() == [(1, 2.0), (2, 0.5)] and m.val_points() == [(2, 0.25)]
     assert m.eta_s(10) == pytest.approx(8 * 2.0)
+    assert m.eta_s(10, max_seconds=10.0) == pytest.approx(10.0 - 4.0)  # the time budget left comes first
     m.add_record({"step": 1, "loss": 3.0})  # a resumed run rewrote its metrics from step 1
     assert m.loss_points() == [(1, 3.0)]
 

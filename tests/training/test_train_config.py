@@ -173,3 +173,23 @@ def test_gpu_presets_from_12gb_train_the_cpu_recipe_format():
     eight = config_from_preset("gpu-8gb", dataset="/d")
     assert PRESETS["gpu-8gb"].dataset_args() == [] and eight.max_seq_len == 1024
     assert estimate_peak_memory(mistral, eight.replace(max_seq_len=4608))["total"] > 8 * GIB
+
+
+def test_the_cpu_recipe_ends_within_its_time_budget_on_a_slow_cpu(tmp_path, monkeypatch):
+    """cpu-small stops after CPU_RECIPE_MINUTES of step time (an AVX2-only CPU trains in fp32 at ~65 s a step, where
+    210 steps would take almost four hours), and the estimate says where the budget ends the run."""
+    from copilot.training.precision import PrecisionChoice
+    from copilot.training.presets import CPU_RECIPE_MINUTES, estimate_device
+
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path))  # no speed recorded by an earlier run: the probe's figure
+    cfg = config_from_preset("cpu-small", dataset=str(tmp_path / "none"))
+    assert cfg.max_minutes == CPU_RECIPE_MINUTES <= 120 and cfg.max_steps == 210
+    smol = CATALOG["smollm2-135m-instruct"]
+    slow = PrecisionChoice("fp32", "AVX2 only", fp32_gflops=3.0, bf16_gflops=0.05)
+    est = estimate_device(cfg, smol, None, choice=slow, measure=False)
+    steps_in_budget = int(CPU_RECIPE_MINUTES * 60 / est.seconds_per_step)
+    assert 1 <= steps_in_budget < 210
+    assert f"the {CPU_RECIPE_MINUTES}-min time budget ends it at about step {steps_in_budget}" in est.message
+    fast = PrecisionChoice("bf16", "native bf16", fp32_gflops=3000.0, bf16_gflops=6000.0)
+    quick = estimate_device(cfg, smol, None, choice=fast, measure=False)
+    assert "time budget" not in quick.message and "min for 210 steps" in quick.message

@@ -39,6 +39,7 @@ class RunSection(QGroupBox):
         self.session = session
         self.metrics = RunMetrics()
         self.max_steps = 100
+        self.max_seconds = 0.0  # the run's time budget (max_minutes), 0 for none
         self.pid: int | None = None
         self.caught_up = False  # the followed run's existing metrics and log have arrived
         self._message = ""
@@ -186,6 +187,7 @@ class RunSection(QGroupBox):
         self.pid = None
         self._message = ""
         self._set_max_steps(max_steps or 100)
+        self.max_seconds = 0.0  # until the run's config arrives (STARTED)
         self.session.set_run(run)
 
     def _set_max_steps(self, n: int) -> None:
@@ -222,6 +224,8 @@ class RunSection(QGroupBox):
         cfg = d.get("config") or {}
         if isinstance(cfg.get("max_steps"), int):
             self._set_max_steps(cfg["max_steps"])
+        minutes = cfg.get("max_minutes")
+        self.max_seconds = 60.0 * minutes if isinstance(minutes, (int, float)) and minutes > 0 else 0.0
         s = self.session
         if cfg.get("preset") and cfg.get("base_model"):
             s.set_choice(preset=cfg["preset"], base_model=cfg["base_model"],
@@ -258,7 +262,7 @@ class RunSection(QGroupBox):
         parts = [f"loss {last['loss']:.4f}" if isinstance(last.get("loss"), (int, float)) else "",
                  f"{last.get('tokens_per_s', 0):,.0f} tokens/s", f"{last.get('step_time_s', 0):.2f} s/step"]
         if self.session.active:
-            parts.append(f"ETA {format_duration(self.metrics.eta_s(self.max_steps))}")
+            parts.append(f"ETA {format_duration(self.metrics.eta_s(self.max_steps, self.max_seconds))}")
         if isinstance(last.get("val_top1"), (int, float)):
             parts.append(f"val top-1 {last['val_top1'] * 100:.1f}%")
         self.speed_label.setText(" · ".join(p for p in parts if p))

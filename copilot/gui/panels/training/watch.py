@@ -41,12 +41,18 @@ class RunMetrics:
         times = [r["step_time_s"] for r in self.records[-window:] if isinstance(r.get("step_time_s"), (int, float))]
         return sum(times) / len(times) if times else None
 
-    def eta_s(self, max_steps: int) -> float | None:
+    def eta_s(self, max_steps: int, max_seconds: float = 0.0) -> float | None:
+        """Seconds to `max_steps` at the recent step time; with a time budget (`max_seconds` of step time, the run's
+        max_minutes), no more than the budget left."""
         sps = self.seconds_per_step()
         last = self.last()
         if sps is None or not last:
             return None
-        return max(0, max_steps - int(last["step"])) * sps
+        eta = max(0, max_steps - int(last["step"])) * sps
+        if max_seconds > 0:
+            spent = sum(r["step_time_s"] for r in self.records if isinstance(r.get("step_time_s"), (int, float)))
+            eta = min(eta, max(0.0, max_seconds - spent))
+        return eta
 
 
 def format_duration(seconds: float | None) -> str:
