@@ -36,7 +36,8 @@ def register(subparsers) -> None:
 
     add = sub.add_parser("add", parents=[common], help="register an existing GGUF file (copied into the store)")
     add.add_argument("gguf", help="path of the .gguf file")
-    add.add_argument("--prompt-format", required=True, help="prompt format the model was trained with (e.g. v1)")
+    add.add_argument("--prompt-format", help="prompt format the model was trained with (e.g. v1); default: the one "
+                     "the file names (a `copilot export` writes it), needed for other files")
     add.add_argument("--name", help="store name (default: the file name without extension)")
     add.add_argument("--base-model", help="base model id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct")
     add.add_argument("--quantization", help="e.g. Q4_K_M")
@@ -134,7 +135,18 @@ def _remove(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     from copilot.store.model_store import StoreError
 
-    manifest = {"prompt_format": args.prompt_format, "base_model": args.base_model,
+    from copilot.picking.model_files import ModelFileError, validate_gguf
+
+    fmt = args.prompt_format
+    if not fmt:
+        try:
+            fmt = validate_gguf(args.gguf, "model").prompt_format
+        except ModelFileError as exc:
+            return _fail(str(exc))
+        if not fmt:
+            return _fail(f"{args.gguf} does not name the prompt format it was trained with: give it with "
+                         f"--prompt-format (e.g. v1)")
+    manifest = {"prompt_format": fmt, "base_model": args.base_model,
                 "quantization": args.quantization, "source": "added by hand (copilot models add)"}
     try:
         entry = _store(args).register(args.gguf, manifest, name=args.name, move=args.move, activate=args.activate)

@@ -69,6 +69,16 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _own_format(path: Path) -> str | None:
+    """The prompt format a model file names itself (an export's copilot.prompt_format), so that `--model m.gguf`
+    without a format runs the model as it was trained; None when it names none (or cannot be read: loading it then
+    reports the file's problem)."""
+    try:
+        return validate_gguf(path, "model").prompt_format
+    except ModelFileError:
+        return None
+
+
 def _truthy(v) -> bool:
     if isinstance(v, str):
         return v.strip().lower() in ("1", "true", "yes", "on", "grammar")
@@ -127,7 +137,7 @@ class GGUFEngine(EngineBase):
         if self._resolved is not None:
             return self._resolved
         if self._model_opt is not None:
-            res = (self._model_opt, self._format_opt, self._model_opt.name)
+            res = (self._model_opt, self._format_opt or _own_format(self._model_opt), self._model_opt.name)
         else:
             from copilot.store.model_store import ModelStore
 

@@ -76,6 +76,13 @@ class GGUFInfo:
         return int(v) if isinstance(v, int) else None
 
     @property
+    def prompt_format(self) -> str | None:
+        """The prompt format `copilot export` wrote into the file (copilot.prompt_format): what the model was trained
+        on. None for other GGUF files."""
+        v = self.metadata.get("copilot.prompt_format")
+        return v if isinstance(v, str) and v not in ("", "unknown") else None
+
+    @property
     def chat_template(self) -> str | None:
         v = self.metadata.get("tokenizer.chat_template")
         return v if isinstance(v, str) else None

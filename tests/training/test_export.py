@@ -103,3 +103,31 @@ def test_adapter_as_gguf_lora_on_the_unmerged_base_equals_the_merged_model(train
     assert with_lora["answer_logprob"] == pytest.approx(merged, rel=2e-3, abs=0.05)
     # ... and the adapter really changes the model
     assert abs(without["answer_logprob"] - merged) > 5 * abs(with_lora["answer_logprob"] - merged) + 0.1
+
+
+def test_a_model_file_runs_in_the_prompt_format_it_names(smoke_base, tmp_path, capsys):
+    """An export writes copilot.prompt_format into the GGUF: `--model m.gguf` without a format, a `gguf:model=` seat
+    and `copilot models add` then use the model's own format (they used v1 for any file); an explicit format wins,
+    and a file that names none needs --prompt-format to be added."""
+    from copilot.cli import main
+    from copilot.picking.gguf_engine import GGUFEngine
+    from copilot.picking.model_files import validate_gguf
+    from copilot.store.model_store import ModelStore
+    from copilot.training.export import write_llama_gguf
+
+    fmt = "conversation:answer=label,colours=1,knowledge=rated,order=pick,repeat=1"
+    named = write_llama_gguf(smoke_base.path, tmp_path / "named.gguf", smoke_base.tokenizer_gguf, name="named",
+                             extra_meta={"copilot.prompt_format": fmt})
+    plain = write_llama_gguf(smoke_base.path, tmp_path / "plain.gguf", smoke_base.tokenizer_gguf, name="plain")
+    assert validate_gguf(named).prompt_format == fmt and validate_gguf(plain).prompt_format is None
+    own = GGUFEngine(model=named)
+    assert own._resolve()[1] == fmt and own.conversational
+    assert GGUFEngine(model=named, format="v1")._resolve()[1] == "v1"
+    assert GGUFEngine(model=plain)._resolve()[1] is None and not GGUFEngine(model=plain).conversational  # v1
+
+    store = tmp_path / "store"
+    assert main(["models", "add", str(named), "--store", str(store)]) == 0
+    assert ModelStore(store).get("named").prompt_format == fmt
+    assert main(["models", "add", str(plain), "--store", str(store)]) != 0
+    assert "does not name the prompt format" in capsys.readouterr().err
+    assert main(["models", "add", str(plain), "--store", str(store), "--prompt-format", "v1"]) == 0

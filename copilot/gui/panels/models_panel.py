@@ -194,8 +194,8 @@ class ModelsPanel(QWidget):
         try:
             from copilot.picking.model_files import validate_gguf
 
-            validate_gguf(path, kind="model")
-            self._store().register(path, {"prompt_format": "v1", "source": "imported"})
+            info = validate_gguf(path, kind="model")
+            self._store().register(path, {"prompt_format": info.prompt_format or "v1", "source": "imported"})
         except Exception as exc:  # noqa: BLE001
             QMessageBox.warning(self, "Cannot add this file", str(exc))
         self.refresh()
