@@ -17,8 +17,10 @@ Conversation formats (``conversation``, prompt format v2): the prompt of pick N+
 answer taken and the new user turn, so the same prefix reuse keeps the draft's conversation in the KV cache and each
 pick evaluates only those new tokens. The context is sized for a whole draft from the start (`CONVERSATION_CTX`,
 at most the model's training context), so it never reloads mid-draft; a conversation longer than the training
-context is cut to the current pack (with the pool reminder), and ``segment=pack`` always cuts it there (for models
-trained on per-pack sequences). One engine holds one conversation: the simulator gives each LLM seat its own engine.
+window is cut to the current pack (with the pool reminder), and ``segment=pack`` always cuts it there, as does a
+model whose GGUF says it was trained on per-pack sequences (``copilot.segment``, written by `copilot export`): the
+model then sees each pick as in training, and packs 2-3 evaluate a shorter context. One engine holds one
+conversation: the simulator gives each LLM seat its own engine.
 
 `rank_many` loops: llama-cpp-python builds its context with one sequence, so independent prompts cannot be batched.
 
@@ -258,14 +260,18 @@ class GGUFEngine(EngineBase):
         return self._message_tokens(msgs), msgs
 
     def messages(self, ctx: PickContext) -> list[dict]:
-        """The chat for this pick; a conversation is cut to the current pack when it would not fit the model's
-        training context, or always with segment=pack."""
+        """The chat for this pick, as the model saw its training sequences: a conversation is cut to the current
+        pack (with the pool reminder) with segment=pack, or when the model was trained on per-pack sequences
+        (copilot.segment), or when the whole draft would not fit its training window (copilot.train_seq_len, else
+        the model's context length)."""
         if not getattr(self._fmt, "conversational", False):
             return self._fmt.messages(ctx)
-        if self.segment == "pack":
+        info = self._info
+        if self.segment == "pack" or (info is not None and info.trained_segment == "pack"):
             return self._fmt.messages(ctx, since_pack=ctx.pack_number)
         msgs = self._fmt.messages(ctx)
-        n_train = self._info.context_length if self._info is not None else 0
+        windows = [n for n in (info.context_length, info.trained_seq_len) if n] if info is not None else []
+        n_train = min(windows) if windows else 0
         if n_train and len(self._message_tokens(msgs)) + 64 > n_train:
             msgs = self._fmt.messages(ctx, since_pack=ctx.pack_number)
         return msgs

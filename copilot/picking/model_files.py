@@ -83,6 +83,22 @@ class GGUFInfo:
         return v if isinstance(v, str) and v not in ("", "unknown") else None
 
     @property
+    def trained_segment(self) -> str | None:
+        """'pack' when the model was trained on one pack of the draft per sequence, 'draft' on whole drafts
+        (copilot.segment); None when the file does not say."""
+        v = self.metadata.get("copilot.segment")
+        return v if v in ("pack", "draft") else None
+
+    @property
+    def trained_seq_len(self) -> int | None:
+        """The training window in tokens (copilot.train_seq_len), None when the file does not say."""
+        v = self.metadata.get("copilot.train_seq_len")
+        try:
+            return int(v) if v is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    @property
     def chat_template(self) -> str | None:
         v = self.metadata.get("tokenizer.chat_template")
         return v if isinstance(v, str) else None

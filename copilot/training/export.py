@@ -186,7 +186,8 @@ def validate_with_llama_cpp(gguf_path: Path, example: dict | None, threads: int 
     from copilot.picking.gguf_engine import EngineError, GGUFEngine
     from copilot.picking.model_files import ModelFileError
 
-    engine = GGUFEngine(model=gguf_path, adapter=lora_path, n_threads=threads, kv_reuse=False)
+    # the example's messages are scored as they are, so the engine's prompt format (else the file's own) is unused
+    engine = GGUFEngine(model=gguf_path, adapter=lora_path, format="v1", n_threads=threads, kv_reuse=False)
     try:
         t0 = time.perf_counter()
         engine.load()
@@ -212,6 +213,19 @@ def validate_with_llama_cpp(gguf_path: Path, example: dict | None, threads: int 
 
 
 # ------------------------------------------------------------------------------------------------ the pipeline
+def training_window_meta(cfg, dataset_manifest: dict | None) -> dict:
+    """GGUF metadata on what the model saw in training, so that the engine serves it the same way:
+    copilot.train_seq_len (the training window) and, for a conversation format, copilot.segment ("pack" when every
+    training sequence was one pack of the draft, "draft" when every one was a whole draft)."""
+    meta = {"copilot.train_seq_len": str(cfg.max_seq_len)}
+    seqs = ((dataset_manifest or {}).get("conversation") or {}).get("sequences") or {}
+    if seqs.get("pack") and not seqs.get("draft"):
+        meta["copilot.segment"] = "pack"
+    elif seqs.get("draft") and not seqs.get("pack"):
+        meta["copilot.segment"] = "draft"
+    return meta
+
+
 def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out: str | Path | None = None,
                name: str | None = None, route: str = "auto", register: bool = True, store_root: Path | None = None,
                checkpoint: str | None = None, keep_merged: bool = False, allow_download: bool = False,
@@ -248,14 +262,17 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
     res.timings["merge_s" if not full else "link_s"] = round(time.perf_counter() - t, 2)
     res.merged_dir = merged
 
+    ad_manifest = json.loads((adapter / "manifest.json").read_text()) if (adapter / "manifest.json").is_file() else {}
     t = time.perf_counter()
     f16 = work / f"{name}-F16.gguf"
     use_direct = route == "direct" or (route == "auto" and base.tokenizer_gguf is not None)
     if use_direct:
         if base.tokenizer_gguf is None:
             raise ExportError("route direct needs a tokenizer GGUF for the base model; use --route script")
+        ds_manifest = info.get("dataset", {}).get("manifest") or ad_manifest.get("dataset", {}).get("manifest")
         write_llama_gguf(merged, f16, base.tokenizer_gguf, name=name,
-                         extra_meta={"copilot.prompt_format": prompt_format, "copilot.base_model": base.spec.name})
+                         extra_meta={"copilot.prompt_format": prompt_format, "copilot.base_model": base.spec.name,
+                                     **training_window_meta(cfg, ds_manifest)})
     else:
         convert_with_script(merged, f16, allow_download=allow_download)
     res.timings["convert_s"] = round(time.perf_counter() - t, 2)
@@ -270,7 +287,6 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
         picks = pick_examples(json.loads(line)) if line.strip() else []
         val_example = next((x for x in picks if len(set(x.get("meta", {}).get("candidates") or [])) > 1),
                            picks[-1] if picks else None)
-    ad_manifest = json.loads((adapter / "manifest.json").read_text()) if (adapter / "manifest.json").is_file() else {}
     manifest = {
         "kind": "model", "prompt_format": prompt_format,
         "base_model": base.spec.name, "base_model_info": base.to_dict(),

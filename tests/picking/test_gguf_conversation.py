@@ -108,6 +108,43 @@ def test_cut_to_the_pack_when_the_draft_exceeds_the_context(smollm_gguf, dsk_dra
         GGUFEngine(model=smollm_gguf, segment="half")
 
 
+def test_a_model_trained_per_pack_is_served_per_pack(smollm_gguf, dsk_draft):
+    """The export writes the training window and segment into the GGUF (training_window_meta); the engine then cuts
+    the conversation as training did: at the pack for a per-pack model, at its training window otherwise."""
+    from copilot.picking.gguf_engine import GGUFEngine
+    from copilot.training.export import training_window_meta
+    from copilot.training.presets import config_from_preset
+
+    cfg = config_from_preset("cpu-small", dataset="/d")
+    per_pack = training_window_meta(cfg, {"conversation": {"sequences": {"draft": 0, "pack": 5538}}})
+    assert per_pack == {"copilot.train_seq_len": "4096", "copilot.segment": "pack"}
+    whole = training_window_meta(cfg.replace(max_seq_len=8192), {"conversation": {"sequences": {"draft": 9,
+                                                                                                "pack": 0}}})
+    assert whole["copilot.segment"] == "draft"
+    assert "copilot.segment" not in training_window_meta(cfg, {"conversation": {"sequences": {"draft": 3,
+                                                                                             "pack": 4}}})
+    ctx = dsk_draft[15]  # pack 2 pick 2
+    e = GGUFEngine(model=smollm_gguf, format="conversation", n_threads=1)
+    try:
+        e._load()
+        info = e._info
+        full = len(e.prompt_tokens(ctx)[0])
+        e._info = replace(info, metadata={**info.metadata, **per_pack})
+        assert e._info.trained_segment == "pack" and e._info.trained_seq_len == 4096
+        msgs = e.messages(ctx)
+        assert sum(m["role"] == "assistant" for m in msgs) == 1 and "Our pool so far" in msgs[1]["content"]
+        # trained on whole drafts in a window shorter than this conversation: cut at the window, not the GGUF's
+        # context length (8192 for SmolLM2)
+        e._info = replace(info, metadata={**info.metadata, "copilot.segment": "draft",
+                                          "copilot.train_seq_len": str(full - 100)})
+        assert len(e.messages(ctx)) < len(e._fmt.messages(ctx))
+        e._info = replace(info, metadata={**info.metadata, "copilot.segment": "draft",
+                                          "copilot.train_seq_len": str(full + 100)})
+        assert e.messages(ctx) == e._fmt.messages(ctx)
+    finally:
+        e.close()
+
+
 def test_label_answers_are_what_the_engine_scores(smollm_gguf, dsk_draft):
     """answer=label: `rank` scores each card as its lettered answer ("C) Name") in that pick's pack, on the cached
     conversation. By default (score=auto) only the letter, the first token, is read: no candidate token is

@@ -65,6 +65,10 @@ def test_export_q8_0_loads_in_llama_cpp_and_matches_the_pytorch_scores(trained_s
     assert m["dataset"]["manifest"]["sets"] == ["DSK"]
     assert m["eval"]["validation_picks"]["val_n"] == 2
     assert store.verify(entry.name) == (True, "ok")
+    # the file itself says how it was trained: its prompt format and training window (training_window_meta)
+    from copilot.picking.model_files import validate_gguf
+    info = validate_gguf(res.gguf["Q8_0"])
+    assert info.prompt_format == "test-v0" and info.trained_seq_len == 512 and info.trained_segment is None
     # a manifest sits beside every exported file too
     assert json.loads(res.gguf["Q8_0"].with_suffix(".manifest.json").read_text())["quantization"] == "Q8_0"
 
