@@ -71,6 +71,10 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+OPTION_KEYS = frozenset({"model", "model_path", "adapter", "format", "n_threads", "threads", "n_ctx", "grammar",
+                         "kv_reuse", "store_root", "segment", "score"})
+
+
 def _own_format(path: Path) -> str | None:
     """The prompt format a model file names itself (an export's copilot.prompt_format), so that `--model m.gguf`
     without a format runs the model as it was trained; None when it names none (or cannot be read: loading it then
@@ -124,6 +128,12 @@ class GGUFEngine(EngineBase):
     @classmethod
     def from_options(cls, options: dict | None) -> "GGUFEngine":
         o = dict(options or {})
+        unknown = sorted(set(o) - OPTION_KEYS)
+        if unknown:  # an ignored option would silently run the model another way than asked
+            raise ValueError(f"unknown gguf option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_KEYS))}. "
+                             f"In a seat spec commas separate options, so format= cannot carry a format with "
+                             f"options (conversation:a=1,b=2): leave it out, a model exported by `copilot export` "
+                             f"names its own format")
         return cls(model=o.get("model") or o.get("model_path"), adapter=o.get("adapter") or None,
                    format=o.get("format") or None, n_threads=o.get("n_threads") or o.get("threads"),
                    n_ctx=o.get("n_ctx"), grammar=_truthy(o.get("grammar", False)),

@@ -199,3 +199,17 @@ def test_whole_real_draft(gguf_engine, dsk_draft):
     """42 consecutive picks with KV reuse: every pick valid."""
     for ctx in dsk_draft:
         check_valid(gguf_engine.rank(ctx), ctx)
+
+
+def test_a_seat_spec_cannot_silently_run_another_format(tmp_path):
+    """`gguf:model=m.gguf,format=conversation:answer=label,colours=1` splits at the commas: the engine used to take
+    format 'conversation:answer=label' and drop colours=1 unread, running the model on prompts it was not trained
+    on. Unknown options are now refused, with the way out."""
+    from copilot.picking.personality import parse_seat
+    from copilot.picking.registry import EngineUnavailable, create_engine
+
+    spec = parse_seat("gguf:model=m.gguf,format=conversation:answer=label,colours=1,knowledge=rated")
+    with pytest.raises(EngineUnavailable, match="unknown gguf option.*colours, knowledge.*leave it out"):
+        create_engine(spec.engine, spec.options)
+    ok = parse_seat(f"gguf:model={tmp_path / 'm.gguf'},n_threads=2,segment=pack")
+    assert create_engine(ok.engine, ok.options).segment == "pack"
