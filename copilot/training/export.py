@@ -23,6 +23,7 @@ from pathlib import Path
 from copilot.fileio import atomic_write_json, utc_now
 from copilot.paths import user_cache_dir
 from copilot.training.checkpoints import checkpoint_dirs, verify_checkpoint
+from copilot.training.config import TrainConfig
 from copilot.training.gguf_llama import ExportError, write_llama_gguf
 from copilot.training.lora_gguf import export_lora_gguf
 from copilot.training.run_folder import ADAPTER_DIR, MODEL_DIR, RUN_INFO
@@ -213,7 +214,7 @@ def validate_with_llama_cpp(gguf_path: Path, example: dict | None, threads: int 
 
 
 # ------------------------------------------------------------------------------------------------ the pipeline
-def training_window_meta(cfg, dataset_manifest: dict | None) -> dict:
+def training_window_meta(cfg: TrainConfig, dataset_manifest: dict | None) -> dict:
     """GGUF metadata on what the model saw in training, so that the engine serves it the same way:
     copilot.train_seq_len (the training window) and, for a conversation format, copilot.segment ("pack" when every
     training sequence was one pack of the draft, "draft" when every one was a whole draft)."""
@@ -231,7 +232,6 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
                checkpoint: str | None = None, keep_merged: bool = False, allow_download: bool = False,
                lora_gguf: bool = False, threads: int = 1, log=print) -> ExportResult:
     from copilot.training.base_models import BaseModelError, resolve_base_model
-    from copilot.training.config import TrainConfig
 
     run_dir = Path(run_dir).resolve()
     res = ExportResult()
@@ -263,13 +263,13 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
     res.merged_dir = merged
 
     ad_manifest = json.loads((adapter / "manifest.json").read_text()) if (adapter / "manifest.json").is_file() else {}
+    ds_manifest = info.get("dataset", {}).get("manifest") or ad_manifest.get("dataset", {}).get("manifest")
     t = time.perf_counter()
     f16 = work / f"{name}-F16.gguf"
     use_direct = route == "direct" or (route == "auto" and base.tokenizer_gguf is not None)
     if use_direct:
         if base.tokenizer_gguf is None:
             raise ExportError("route direct needs a tokenizer GGUF for the base model; use --route script")
-        ds_manifest = info.get("dataset", {}).get("manifest") or ad_manifest.get("dataset", {}).get("manifest")
         write_llama_gguf(merged, f16, base.tokenizer_gguf, name=name,
                          extra_meta={"copilot.prompt_format": prompt_format, "copilot.base_model": base.spec.name,
                                      **training_window_meta(cfg, ds_manifest)})
@@ -292,8 +292,7 @@ def export_run(run_dir: str | Path, *, quants: tuple[str, ...] = ("Q8_0",), out:
         "base_model": base.spec.name, "base_model_info": base.to_dict(),
         ("weights" if full else "adapter"): {"path": str(adapter), "steps": steps, "finetune": cfg.finetune},
         "training": {"run": str(run_dir), "config": cfg.to_dict(), "steps": steps},
-        "dataset": {"path": str(ds_path), "manifest": info.get("dataset", {}).get("manifest")
-                    or ad_manifest.get("dataset", {}).get("manifest")},
+        "dataset": {"path": str(ds_path), "manifest": ds_manifest},
         "eval": {"validation_picks": ad_manifest["eval"]["validation_picks"]}
         if ad_manifest.get("eval", {}).get("validation_picks") else {},
         "export": {"route": "direct" if use_direct else "script", "created": utc_now()},
