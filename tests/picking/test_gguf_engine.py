@@ -27,7 +27,7 @@ def test_protocol_and_options(smollm_gguf):
     from copilot.picking.gguf_engine import GGUFEngine
 
     e = GGUFEngine.from_options({"model": str(smollm_gguf), "format": "v1-compact", "n_threads": 1,
-                                 "grammar": "false", "unknown": 42})
+                                 "grammar": "false"})
     assert isinstance(e, PickEngine)
     assert e.available() == (True, "")
     assert e.n_threads == 1 and not e.grammar
