@@ -75,16 +75,6 @@ OPTION_KEYS = frozenset({"model", "model_path", "adapter", "format", "n_threads"
                          "kv_reuse", "store_root", "segment", "score"})
 
 
-def _own_format(path: Path) -> str | None:
-    """The prompt format a model file names itself (an export's copilot.prompt_format), so that `--model m.gguf`
-    without a format runs the model as it was trained; None when it names none (or cannot be read: loading it then
-    reports the file's problem)."""
-    try:
-        return validate_gguf(path, "model").prompt_format
-    except ModelFileError:
-        return None
-
-
 def _truthy(v) -> bool:
     if isinstance(v, str):
         return v.strip().lower() in ("1", "true", "yes", "on", "grammar")
@@ -149,7 +139,7 @@ class GGUFEngine(EngineBase):
         if self._resolved is not None:
             return self._resolved
         if self._model_opt is not None:
-            res = (self._model_opt, self._format_opt or _own_format(self._model_opt), self._model_opt.name)
+            res = (self._model_opt, self._format_opt or self._own_format(), self._model_opt.name)
         else:
             from copilot.store.model_store import ModelStore
 
@@ -165,6 +155,16 @@ class GGUFEngine(EngineBase):
             res = (Path(entry.gguf_path), entry.prompt_format or self._format_opt, entry.name)
         self._resolved = res
         return res
+
+    def _own_format(self) -> str | None:
+        """The prompt format the model file names itself (an export's copilot.prompt_format), so that `--model m.gguf`
+        without a format runs the model as it was trained; None when it names none (or cannot be read: loading it
+        then reports the file's problem). The parsed header is kept for `_load`."""
+        try:
+            self._info = validate_gguf(self._model_opt, "model")
+        except ModelFileError:
+            return None
+        return self._info.prompt_format
 
     def available(self) -> tuple[bool, str]:
         try:
@@ -212,8 +212,8 @@ class GGUFEngine(EngineBase):
         import llama_cpp
 
         path, fmt_name, _ = self._resolve()
-        if self._info is None:
-            self._info = validate_gguf(path, "model")
+        if self._fmt is None:
+            self._info = self._info or validate_gguf(path, "model")
             if self._adapter_opt is not None:
                 validate_gguf(self._adapter_opt, "adapter", base=self._info)
             from copilot.picking.prompts import get_format
