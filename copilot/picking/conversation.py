@@ -35,7 +35,11 @@ datasets, model manifests and engines record):
   pick of packs 2 and 3.
 - ``order``: ``pack`` (default): the pack's cards in the order given; ``rating``: best 17lands GIH WR first (unrated
   cards last); ``pick``: in the ratings engine's order for this pool (GIH WR plus its colour bonus: the engine's pick
-  first), so that a small model starts from the ratings engine's answer in first place and learns where to differ.
+  first), so that a small model starts from the ratings engine's answer in first place and learns where to differ;
+  ``picknet``: in the learned pick model's order (the ``picknet`` engine with no model file: the newest pick model
+  of the model store for the set, from `copilot train-baseline --register` or the panel's quick model), falling
+  back to ``pick``'s order where the store has none (`order_source` says which ranked a set). The model then starts
+  from a 66%-top-1 answer instead of a 55% one; the pick model must not have seen the drafts a model is measured on.
 - ``colours``: ``1`` adds "Our colours: B 5, G 3 (9 cards)." to every pick and tags each coloured card ``[ours]``
   (within the pool's two main colours) or ``[off]``, once the pool holds OUR_COLOURS_FROM coloured cards.
 - ``answer``: ``name`` (default): the assistant answers with the card's name; ``label``: every pack line starts with
@@ -59,7 +63,7 @@ from typing import Iterable, Sequence
 
 from copilot.cards.model import COLOR_ORDER, Card
 from copilot.picking.colors import main_colors, pool_color_weights
-from copilot.picking.engine import PickContext
+from copilot.picking.engine import PastPick, PickContext
 from copilot.picking.prompts import SIGNAL_PACKS, pack_line_compact, pack_line_full, signal_line
 
 NAME = "conversation"
@@ -99,6 +103,7 @@ class Order(str, Enum):
     PACK = "pack"
     RATING = "rating"
     PICK = "pick"
+    PICKNET = "picknet"
 
 
 class Answer(str, Enum):
@@ -146,7 +151,10 @@ class ConversationFormat:
     system: str = SYSTEM_V2
     version: int = VERSION
     conversational: bool = True
-    _engine: list = field(default_factory=list, compare=False, hash=False, repr=False)  # its RatingsEngine, made lazily
+    # the engines ordering the pack (made lazily) and the orders they gave, by decision (one pick's order is asked
+    # for by its user turn, its answer and the candidates)
+    _engines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _orders: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     # ------------------------------------------------------------------ identity
     @property
@@ -195,7 +203,7 @@ class ConversationFormat:
         try:
             order = Order(opts["order"])
         except ValueError:
-            raise FormatOptionError(f"order={opts['order']!r}: expected pack, rating or pick") from None
+            raise FormatOptionError(f"order={opts['order']!r}: expected pack, rating, pick or picknet") from None
         try:
             answer = Answer(opts["answer"])
         except ValueError:
@@ -208,11 +216,33 @@ class ConversationFormat:
     # ------------------------------------------------------------------ card lines
     def _ratings_engine(self):
         """The one RatingsEngine this format reads ratings through (its per-set cache; order=pick's ranking)."""
-        if not self._engine:
+        if "ratings" not in self._engines:
             from copilot.picking.ratings_engine import RatingsEngine
 
-            self._engine.append(RatingsEngine())
-        return self._engine[0]
+            self._engines["ratings"] = RatingsEngine()
+        return self._engines["ratings"]
+
+    def _picknet_for(self, set_code: str | None):
+        """The picknet engine of the model store's newest pick model for `set_code`, or None (order=picknet)."""
+        if "picknet" not in self._engines:
+            from copilot.picking.picknet_engine import PickNetEngine
+
+            self._engines["picknet"] = PickNetEngine()
+        store = self._engines["picknet"]
+        return store.for_set(set_code) if store.available(set_code)[0] else None
+
+    def order_source(self, set_code: str | None) -> str | None:
+        """What orders the packs of `set_code` (order=pick/picknet): "picknet <model file> (sha256 ...)", "ratings
+        engine" or None (as dealt). Datasets record it: a model learns the order it was trained on."""
+        if self.order is Order.PICKNET:
+            engine = self._picknet_for(set_code)
+            if engine is not None:
+                from copilot.fileio import sha256_file
+
+                return f"picknet {engine.path} (sha256 {sha256_file(engine.path)[:16]})"
+        if self.order in (Order.PICK, Order.PICKNET):
+            return "ratings engine" if self._set_ratings(set_code) is not None else None
+        return None
 
     def _set_ratings(self, set_code: str | None):
         """The 17lands ratings of the set, or None (no set, no ratings file)."""
@@ -234,36 +264,49 @@ class ConversationFormat:
             parts.append(f"ALSA {r.alsa:.1f}")
         return ", ".join(parts) or None
 
-    def pack_order(self, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card] = ()) -> list[Card]:
-        """The pack's cards in the order the user turn lists them: as given; (order=rating) best 17lands GIH WR
-        first, unrated cards last; (order=pick) the ratings engine's ranking for `pool`, the pool before this pick
-        (as given when the set has no ratings). Stable: ties keep the pack's order."""
+    def pack_order(self, ctx: PickContext) -> list[Card]:
+        """The cards of the decision `ctx` (its pack, the pool before it, its set, pack and pick) in the order the
+        user turn lists them: as given; (order=rating) best 17lands GIH WR first, unrated cards last; (order=pick)
+        the ratings engine's ranking for the pool (as given when the set has no ratings); (order=picknet) the
+        store's pick model's ranking (order=pick's without one). Stable: ties keep the pack's order."""
+        pack, set_code = ctx.pack, ctx.set_code
         if self.order is Order.PACK:
             return list(pack)
-        if self.order is Order.PICK:
-            return self._engine_order(pack, set_code, pool)
+        if self.order is Order.RATING:
+            def key(card: Card) -> float:
+                r = self._rating(card, set_code)
+                return -(r.gih_wr if r is not None and r.gih_wr is not None else -1.0)
 
-        def key(card: Card) -> float:
-            r = self._rating(card, set_code)
-            return -(r.gih_wr if r is not None and r.gih_wr is not None else -1.0)
+            return sorted(pack, key=key)
+        picknet = self._picknet_for(set_code or (pack[0].set_code if pack else None)) \
+            if self.order is Order.PICKNET else None
+        key = (picknet.path if picknet is not None else None, set_code, ctx.pack_number, ctx.pick_number,
+               tuple(c.name for c in pack), tuple(c.name for c in ctx.pool), len(ctx.history))
+        order = self._orders.get(key)
+        if order is None:
+            if len(self._orders) > 4096:  # a few drafts' worth: a conversation asks again for its earlier picks
+                self._orders.clear()
+            ranked = _ranking(picknet, ctx) if picknet is not None else None
+            order = self._orders[key] = ranked if ranked is not None else self._engine_order(ctx)
+        return [pack[i] for i in order]
 
-        return sorted(pack, key=key)
-
-    def _engine_order(self, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card]) -> list[Card]:
+    def _engine_order(self, ctx: PickContext) -> list[int]:
+        """Positions of the pack's cards in the ratings engine's ranking for the pool (GIH WR and colour bonus)."""
         from copilot.picking.colors import ColorModel
 
+        pack = ctx.pack
         engine = self._ratings_engine()
-        ratings = self._set_ratings(set_code or (pack[0].set_code if pack else None))
+        ratings = self._set_ratings(ctx.set_code or (pack[0].set_code if pack else None))
         if ratings is None:
-            return list(pack)
-        colours = ColorModel(pool, engine.params)
-        return sorted(pack, key=lambda c: -(engine.base_score(c, ratings) + colours.bonus(c)))
+            return list(range(len(pack)))
+        colours = ColorModel(ctx.pool, engine.params)
+        return sorted(range(len(pack)), key=lambda i: -(engine.base_score(pack[i], ratings) + colours.bonus(pack[i])))
 
-    def labels(self, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card] = ()) -> dict[str, str]:
+    def labels(self, ctx: PickContext) -> dict[str, str]:
         """{card name: its letter} in the listed order (answer=label); a second copy's line gets its own letter and
         the name keeps the first."""
         out: dict[str, str] = {}
-        for i, card in enumerate(self.pack_order(pack, set_code, pool)):
+        for i, card in enumerate(self.pack_order(ctx)):
             out.setdefault(card.name, LABELS[i % len(LABELS)])
         return out
 
@@ -368,7 +411,7 @@ class ConversationFormat:
             line, ours = self.colour_summary(pool)
             lines.append(line)
         labelled = self.answer_kind is Answer.LABEL
-        for i, card in enumerate(self.pack_order(turn.pack, set_code, pool)):
+        for i, card in enumerate(self.pack_order(_decision(turn, earlier, pool, set_code))):
             label = f"{LABELS[i % len(LABELS)]}) " if labelled else ""
             line = self.card_line(card, card.name not in mentioned, set_code)
             lines.append(label + line + self.colour_tag(card, ours))
@@ -384,27 +427,26 @@ class ConversationFormat:
         """The assistant's answer for taking `card` from the pack of `ctx`: its name (as the pack lists it), or with
         answer=label its letter in that pack and its name ("C) Name"; the name alone when no pack is given)."""
         if self.answer_kind is Answer.LABEL and ctx is not None:
-            return self._labelled(card, ctx.pack, ctx.set_code, ctx.pool)
+            return self._labelled(card, ctx)
         return card.name
 
     def answers(self, ctx: PickContext) -> dict[str, Card]:
         """{answer text: card} for the pack's distinct cards (the first copy): the candidates an engine scores,
         with the pack's order and letters computed once."""
-        labels = self.labels(ctx.pack, ctx.set_code, ctx.pool) if self.answer_kind is Answer.LABEL else {}
+        labels = self.labels(ctx) if self.answer_kind is Answer.LABEL else {}
         out: dict[str, Card] = {}
         for card in ctx.pack:
             out.setdefault(f"{labels[card.name]}) {card.name}" if labels else card.name, card)
         return out
 
-    def _labelled(self, card: Card, pack: Sequence[Card], set_code: str | None, pool: Sequence[Card]) -> str:
-        label = self.labels(pack, set_code, pool).get(card.name)
+    def _labelled(self, card: Card, ctx: PickContext) -> str:
+        label = self.labels(ctx).get(card.name)
         return f"{label}) {card.name}" if label else card.name
 
-    def answer_cards(self, cards: Iterable[Card], pack: Sequence[Card] = (), set_code: str | None = None,
-                     pool: Sequence[Card] = ()) -> str:
-        """The answer for taking `cards` (one per line) from `pack` with `pool` before the pick."""
-        if self.answer_kind is Answer.LABEL and pack:
-            return "\n".join(self._labelled(c, pack, set_code, pool) for c in cards)
+    def answer_cards(self, cards: Iterable[Card], ctx: PickContext | None = None) -> str:
+        """The answer for taking `cards` (one per line) at the decision `ctx` (its pack, the pool before it)."""
+        if self.answer_kind is Answer.LABEL and ctx is not None and ctx.pack:
+            return "\n".join(self._labelled(c, ctx) for c in cards)
         return "\n".join(c.name for c in cards)
 
     # ------------------------------------------------------------------ whole conversations
@@ -437,7 +479,8 @@ class ConversationFormat:
             msgs.append({"role": "user", "content": self.user_text(t, skipped + shown[:i], mentioned, pool, remind,
                                                                      ctx.set_code, sig)})
             if not current:
-                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked, t.pack, ctx.set_code, pool)})
+                decision = _decision(t, skipped + shown[:i], pool, ctx.set_code)
+                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked, decision)})
                 pool.extend(t.picked)
         return msgs
 
@@ -447,9 +490,28 @@ class ConversationFormat:
 
     def sequence(self, ctx: PickContext, picked: Sequence[Card], since_pack: int | None = None) -> list[dict]:
         """A training sequence ending with the pick of `ctx`: every assistant turn is a supervised pick."""
-        return self.messages(ctx, since_pack) + [{"role": "assistant",
-                                                  "content": self.answer_cards(picked, ctx.pack, ctx.set_code,
-                                                                               ctx.pool)}]
+        return self.messages(ctx, since_pack) + [{"role": "assistant", "content": self.answer_cards(picked, ctx)}]
+
+
+def _ranking(engine, ctx: PickContext) -> list[int] | None:
+    """Positions of the pack's cards in `engine`'s ranking of `ctx`, or None when it failed."""
+    from copilot.picking.engine import safe_rank
+
+    rec = safe_rank(engine, ctx)
+    if not rec.ok:
+        return None
+    place: dict[str, int] = {}
+    for i, s in enumerate(rec.ranked):
+        place.setdefault(s.card.name, i)
+    return sorted(range(len(ctx.pack)), key=lambda i: place.get(ctx.pack[i].name, len(place)))
+
+
+def _decision(turn: Turn, earlier: Sequence[Turn], pool: Sequence[Card], set_code: str | None) -> PickContext:
+    """The decision of a turn of the conversation (what orders its pack): its pack, the pool before it, its pack and
+    pick numbers and the turns before it."""
+    return PickContext(pack=turn.pack, pool=tuple(pool), pack_number=turn.pack_number, pick_number=turn.pick_number,
+                       set_code=set_code, cards_to_pick=turn.to_pick,
+                       history=tuple(PastPick(t.pack_number, t.pick_number, t.pack, t.picked) for t in earlier))
 
 
 def _signal_ctx(ctx: PickContext, turn: Turn) -> PickContext | None:

@@ -318,6 +318,7 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
             "set_codes": sorted(sets), "event_types": sorted(events),
             "prompt_format": fmt.name, "prompt_format_version": fmt.version,
             "prompt_format_description": fmt.description,
+            **_pack_order_sources(fmt, sets),
             "seed": cfg.seed,
             "split": split.describe(),
             "filters": {"given": cfg.filters.to_dict(), "results": {f.name: f.summary() for f in filters}},
@@ -364,6 +365,15 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
             fh.close()  # closing twice is harmless; open handles would block the removal on Windows
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _pack_order_sources(fmt, sets) -> dict:
+    """{"pack_order": {set: what ordered its packs}} for formats that list a pack in an engine's ranking
+    (conversation order=pick/picknet): the model learns that order, so the dataset names it; {} otherwise."""
+    source = getattr(fmt, "order_source", None)
+    if source is None or getattr(fmt, "order", None) is None or fmt.order.value not in ("pick", "picknet"):
+        return {}
+    return {"pack_order": {s: source(s) or "as dealt (no ratings)" for s in sorted(sets)}}
 
 
 def _sequencer(fmt, cfg: DatasetConfig, filters):

@@ -4,6 +4,7 @@ compatible with the older MLP files and engine name."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,49 @@ def test_json_progress_and_registration_make_it_usable_at_once(tiny, tmp_path, m
     rec = engine.rank(_val_contexts(ds)[0][1])
     assert rec.ok and rec.engine == "picknet" and rec.model == "model.pt"
     assert engine.available("OTJ")[0] is False
+
+
+def test_order_picknet_lists_the_stored_pick_models_ranking_first(tiny, shared_data, tmp_path, monkeypatch):
+    """Prompt format conversation order=picknet: each pack of the conversation in the ranking of the store's pick
+    model for the set, so "A)" is its pick at every turn; the ratings engine's order (order=pick) while the store
+    has none; and a dataset built in it names the model that ordered its packs."""
+    from copilot.picking.prompts import get_format
+    from copilot.store.model_store import ModelStore
+    from copilot.store.pick_models import register_pick_model
+
+    ds, net, _ = tiny
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    rows = _val_contexts(ds)
+    draft = [ctx for r, ctx in rows if r.draft_id == rows[0][0].draft_id]
+    assert len(draft) == 42
+    fmt = get_format("conversation:knowledge=name,order=picknet,answer=label")
+    assert fmt.name == "conversation:answer=label,knowledge=name,order=picknet"
+    by_ratings = get_format("conversation:knowledge=name,order=pick,answer=label")
+    assert fmt.order_source("DSK") == "ratings engine"  # no pick model yet
+    for ctx in draft[::7]:
+        assert fmt.messages(ctx) == by_ratings.messages(ctx)
+
+    register_pick_model(ModelStore(), net, "dsk-tiny")
+    engine = PickNetEngine(net)
+    assert fmt.order_source("DSK").startswith("picknet ") and "dsk-tiny" in fmt.order_source("DSK")
+    differ = 0
+    for ctx in draft:
+        ranked = list(dict.fromkeys(s.card.name for s in engine.rank(ctx).ranked))
+        body = fmt.messages(ctx)[-1]["content"].splitlines()[1:]
+        assert list(dict.fromkeys(ln[3:] for ln in body)) == ranked
+        assert next(a for a, c in fmt.answers(ctx).items() if c.name == ranked[0]).startswith("A) ")
+        differ += body != by_ratings.messages(ctx)[-1]["content"].splitlines()[1:]
+    assert differ > len(draft) // 2  # not the ratings engine's order
+    answers = [m["content"] for m in fmt.messages(draft[-1]) if m["role"] == "assistant"]
+    for k, ctx in enumerate(draft[:-1]):  # earlier picks are lettered in their own decision's order
+        taken = Counter(c.name for c in draft[k + 1].pool) - Counter(c.name for c in ctx.pool)
+        assert answers[k] == fmt.answer(next(c for c in ctx.pack if c.name in taken), ctx)
+
+    src = shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
+    build_dataset(DatasetConfig(picks=src, out=tmp_path / "ds", max_drafts=3, catalog="none", segment="pack",
+                                prompt_format=fmt.name))
+    manifest = json.loads((tmp_path / "ds" / "manifest.json").read_text())
+    assert manifest["pack_order"] == {"DSK": fmt.order_source("DSK")}
 
 
 def test_training_is_deterministic_for_a_seed(tiny):
