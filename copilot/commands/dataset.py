@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     b.add_argument("--format", default="v1", dest="prompt_format",
                    help="prompt format: v1, v1-compact, or conversation (the draft as one chat, every pick supervised; "
                         "options after a colon: conversation:knowledge=name|basic|text|stats|rated,repeat=0|1,signals=0|1,"
-                        "reminder=auto|pack,order=pack|rating|pick,colours=0|1,answer=name|label); or picks: no prompt, the "
+                        "reminder=auto|pack,order=pack|rating|pick|picknet,colours=0|1,answer=name|label); or picks: no prompt, the "
                         "picks alone, for train-baseline and the quick model (several times faster to build)")
     b.add_argument("--segment", choices=("auto", "draft", "pack"), default="auto",
                    help="conversation formats: one sequence per draft, per pack, or per draft when it fits "
@@ -80,8 +80,14 @@ def _build(args: argparse.Namespace) -> int:
             rate = p["rows"] / p["seconds"] if p["seconds"] else 0.0
             print(f"  {p['rows']:,} rows, {p['examples']:,} examples ({rate:,.0f} rows/s)", file=sys.stderr)
 
+    def log(message: str) -> None:
+        if events:
+            events.emit(EventKind.LOG, message=message)
+        elif not args.quiet:
+            print(f"  {message}", file=sys.stderr)
+
     try:
-        m = build_dataset(cfg, progress=progress)
+        m = build_dataset(cfg, progress=progress, log=log)
     except DatasetError as exc:
         events.error(str(exc))
         print(f"error: {exc}", file=sys.stderr)

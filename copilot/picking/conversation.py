@@ -59,6 +59,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from pathlib import Path
 from typing import Iterable, Sequence
 
 from copilot.cards.model import COLOR_ORDER, Card
@@ -222,8 +223,23 @@ class ConversationFormat:
             self._engines["ratings"] = RatingsEngine()
         return self._engines["ratings"]
 
+    @property
+    def orders_by_pick_model(self) -> bool:
+        return self.order is Order.PICKNET
+
+    def pin_order_model(self, path: str | Path) -> None:
+        """Order every pack by this pick model file instead of the store's newest for the set (a dataset build
+        pins the one that never saw its validation drafts, `copilot.training.order_model`)."""
+        from copilot.picking.picknet_engine import PickNetEngine
+
+        self._engines["picknet"] = PickNetEngine(Path(path))
+
     def _picknet_for(self, set_code: str | None):
-        """The picknet engine of the model store's newest pick model for `set_code`, or None (order=picknet)."""
+        """The picknet engine of the pinned pick model, else of the model store's newest pick model for
+        `set_code`; None when there is none (order=picknet)."""
+        pinned = self._engines.get("picknet")
+        if pinned is not None and pinned.path is not None:
+            return pinned
         if "picknet" not in self._engines:
             from copilot.picking.picknet_engine import PickNetEngine
 
@@ -243,6 +259,14 @@ class ConversationFormat:
         if self.order in (Order.PICK, Order.PICKNET):
             return "ratings engine" if self._set_ratings(set_code) is not None else None
         return None
+
+    def order_note(self, set_code: str | None) -> str | None:
+        """Why this pick's pack is not in the order the format names (order=picknet without a pick model), or
+        None: what an engine's Recommendation note says."""
+        if self.order is not Order.PICKNET or self._picknet_for(set_code) is not None:
+            return None
+        return (f"packs listed in the ratings engine's order: no pick model for {set_code or 'this set'} in the "
+                "model store (this model learned a pick model's order: train the quick model for the set)")
 
     def _set_ratings(self, set_code: str | None):
         """The 17lands ratings of the set, or None (no set, no ratings file)."""

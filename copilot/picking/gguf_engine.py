@@ -396,8 +396,10 @@ class GGUFEngine(EngineBase):
         z = sum(math.exp(s - m) for s in scores.values())
         ranked = [CardScore(card=unique[a], score=s, probability=math.exp(s - m) / z)
                   for a, s in sorted(scores.items(), key=lambda kv: -kv[1])]
+        order_note = getattr(self._fmt, "order_note", None)
         return Recommendation(engine=self.name, ranked=ranked, model=self.model_label,
-                              latency_ms=(time.perf_counter() - start) * 1000.0, tokens_evaluated=evaluated)
+                              latency_ms=(time.perf_counter() - start) * 1000.0, tokens_evaluated=evaluated,
+                              note=order_note(ctx.set_code) if order_note else None)
 
     def score_messages(self, messages: list[dict], answers: Sequence[str],
                        reuse: bool | None = None) -> dict[str, float]:

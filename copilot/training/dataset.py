@@ -148,8 +148,10 @@ def encode_example(example: dict) -> bytes:
     return (json.dumps(example, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = None) -> dict:
-    """Build the dataset folder `cfg.out`; returns its manifest. Raises DatasetError (nothing written)."""
+def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = None,
+                  log: Callable[[str], None] | None = None) -> dict:
+    """Build the dataset folder `cfg.out`; returns its manifest. Raises DatasetError (nothing written). `log`
+    hears of steps before the build proper (the pick model that orders a format's packs)."""
     from copilot.datasets.picks import CardResolver, PickFileError, context_from_row
     from copilot.picking.prompts import UnknownPromptFormat, get_format
 
@@ -179,6 +181,10 @@ def build_dataset(cfg: DatasetConfig, progress: Callable[[dict], None] | None = 
     started = time.perf_counter()
     source_sha = sha256_file(picks)
     t_hash = time.perf_counter()
+    if getattr(fmt, "orders_by_pick_model", False):
+        from copilot.training.order_model import ensure_order_model
+
+        fmt.pin_order_model(ensure_order_model(cfg, source_sha, split.describe(), log or (lambda _m: None)))
     catalog, catalog_desc = _load_catalog("none" if picks_only else cfg.catalog)
     resolve = CardResolver(catalog)
     t_catalog = time.perf_counter()

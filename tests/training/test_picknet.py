@@ -162,13 +162,15 @@ def test_order_picknet_lists_the_stored_pick_models_ranking_first(tiny, shared_d
     fmt = get_format("conversation:knowledge=name,order=picknet,answer=label")
     assert fmt.name == "conversation:answer=label,knowledge=name,order=picknet"
     by_ratings = get_format("conversation:knowledge=name,order=pick,answer=label")
-    assert fmt.order_source("DSK") == "ratings engine"  # no pick model yet
+    assert fmt.order_source("DSK") == "ratings engine"  # no pick model yet, and an engine's note says so
+    assert "ratings engine's order: no pick model for DSK" in fmt.order_note("DSK")
     for ctx in draft[::7]:
         assert fmt.messages(ctx) == by_ratings.messages(ctx)
 
     register_pick_model(ModelStore(), net, "dsk-tiny")
     engine = PickNetEngine(net)
     assert fmt.order_source("DSK").startswith("picknet ") and "dsk-tiny" in fmt.order_source("DSK")
+    assert fmt.order_note("DSK") is None
     differ = 0
     for ctx in draft:
         ranked = list(dict.fromkeys(s.card.name for s in engine.rank(ctx).ranked))
@@ -182,11 +184,37 @@ def test_order_picknet_lists_the_stored_pick_models_ranking_first(tiny, shared_d
         taken = Counter(c.name for c in draft[k + 1].pool) - Counter(c.name for c in ctx.pool)
         assert answers[k] == fmt.answer(next(c for c in ctx.pack if c.name in taken), ctx)
 
+
+def test_a_dataset_is_ordered_by_a_pick_model_that_never_saw_its_validation_drafts(tiny, shared_data, tmp_path,
+                                                                                 monkeypatch):
+    """Building an order=picknet dataset uses a stored pick model trained on the same file with the same split (the
+    same validation drafts); without one it trains one on the dataset's training drafts and registers it."""
+    from copilot.picking.pick_model_files import read_sidecar as sidecar_of
+    from copilot.store.model_store import ModelStore
+    from copilot.store.pick_models import pick_model_path, pick_models, register_pick_model
+
+    _, net, _ = tiny  # 120 DSK dev drafts, val_frac 0.25, seed 0
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    register_pick_model(ModelStore(), net, "dsk-tiny")
     src = shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
-    build_dataset(DatasetConfig(picks=src, out=tmp_path / "ds", max_drafts=3, catalog="none", segment="pack",
-                                prompt_format=fmt.name))
-    manifest = json.loads((tmp_path / "ds" / "manifest.json").read_text())
-    assert manifest["pack_order"] == {"DSK": fmt.order_source("DSK")}
+    spec = "conversation:knowledge=name,order=picknet,answer=label"
+    logs: list[str] = []
+
+    def build(out: str, **kw) -> dict:
+        build_dataset(DatasetConfig(picks=src, out=tmp_path / out, max_drafts=8, catalog="none", segment="pack",
+                                    prompt_format=spec, **kw), log=logs.append)
+        return json.loads((tmp_path / out / "manifest.json").read_text())
+
+    same = build("same-split", val_frac=0.25)
+    assert "/dsk-tiny/" in same["pack_order"]["DSK"] and len(pick_models(ModelStore())) == 1
+    other = build("other-split", val_frac=0.1)  # another split: dsk-tiny may have trained on its validation drafts
+    made = pick_models(ModelStore())[0]
+    assert made.name.startswith("other-split-order-") and len(pick_models(ModelStore())) == 2
+    assert f"/{made.name}/" in other["pack_order"]["DSK"] and any("registered" in m for m in logs)
+    assert sidecar_of(pick_model_path(made))["dataset"]["split"] == other["split"]
+    assert not list(tmp_path.glob(".*order-model*"))  # the picks-only pass is cleaned up
+    again = build("other-split-2", val_frac=0.1)  # the same file and split again: the model is reused
+    assert again["pack_order"] == other["pack_order"] and len(pick_models(ModelStore())) == 2
 
 
 def test_training_is_deterministic_for_a_seed(tiny):
