@@ -21,9 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from copilot.fileio import read_json
-
-ORDER_DIR = ".order-model"  # inside the dataset folder while it is made (removed after)
+ORDER_DIR = ".order-model"  # beside the dataset folder while the pick model is made (removed after)
 
 
 def _safe(sidecar: dict, source_sha: str, split: dict) -> bool:
@@ -55,12 +53,12 @@ def stored_order_model(set_codes: list[str], source_sha: str, split: dict, store
 
 def ensure_order_model(cfg, source_sha: str, split: dict, log: Callable[[str], None] = lambda _m: None) -> Path:
     """The pick model file that orders the packs of the dataset `cfg` (a DatasetConfig): found in the store, or
-    trained on the dataset's training drafts and registered as "<dataset folder>-order"."""
+    trained on the dataset's training drafts and registered as "<dataset folder>-order-<time>". Raises
+    DatasetError when it can be neither (no torch, a store that cannot be written)."""
     from copilot.picking.picknet_model import PickNetConfig
-    from copilot.store.model_store import ModelStore, check_name, suggest_name
-    from copilot.store.pick_models import register_pick_model
-    from copilot.training.dataset import PICKS_ONLY, build_dataset
-    from copilot.training.picknet_train import train
+    from copilot.store.model_store import ModelStore, StoreError, check_name, suggest_name
+    from copilot.store.pick_models import pick_model_path, register_pick_model
+    from copilot.training.dataset import PICKS_ONLY, DatasetError, build_dataset
 
     work = Path(cfg.out).parent / f".{Path(cfg.out).name}{ORDER_DIR}"
     shutil.rmtree(work, ignore_errors=True)
@@ -75,13 +73,18 @@ def ensure_order_model(cfg, source_sha: str, split: dict, log: Callable[[str], N
             return found
         log(f"training the pick model that orders the packs on {manifest['counts']['picks']['train']:,} "
             "training picks (PickNet, about a minute per 50,000 picks)")
-        result = train(work / "ds", work / "picknet.pt", PickNetConfig())
-        name = check_name(suggest_name(f"{Path(cfg.out).name[:60]}-order-{time.strftime('%Y%m%d-%H%M%S')}"))
-        entry = register_pick_model(store, result.path, name)
+        try:
+            from copilot.training.picknet_train import train
+
+            result = train(work / "ds", work / "picknet.pt", PickNetConfig())
+            name = check_name(suggest_name(f"{Path(cfg.out).name[:60]}-order-{time.strftime('%Y%m%d-%H%M%S')}"))
+            entry = register_pick_model(store, result.path, name)
+        except (ImportError, ValueError, OSError, StoreError) as exc:
+            raise DatasetError(f"order=picknet: the pick model that orders the packs could not be made ({exc}); "
+                               "install the training extra (pip install magic-copilot[train]) or use order=pick, "
+                               "the ratings engine's order") from None
         log(f"pick model {entry.name} registered (validation top-1 {result.metrics.get('val_top1', 0):.3f}); "
             "live engines use it for " + ", ".join(sets))
-        from copilot.store.pick_models import pick_model_path
-
         return pick_model_path(entry)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -17,13 +17,15 @@ from copilot.training.speed import SpeedEstimate, estimate_speed
 GIB = 1024 ** 3
 
 
-# The CPU recipe (issue 10, `bench/llm_recipe.sh`): the draft as per-pack conversations, the pack listed in the
-# ratings engine's order with letters, the 17lands GIH WR on each line, the pool's colours every pick. Measured on 5
-# held-out DSK drafts: 54.3% top-1 at 99 steps, 55.2% at 210, where the v1 preset's model had 36%; at 210 steps it
-# ranks exactly as the ratings engine does ("A)" first), so it does not yet add to it (closing notes of sessions
-# 17-19). SPIN on top made it worse at the sizes these cores allow: disagreement pairs alone 20% top-1, with
-# agreement pairs 29.5% (2 rounds, 33 pairs): a few dozen pairs teach "less A" on average, not when to deviate.
-CPU_RECIPE_FORMAT = "conversation:answer=label,colours=1,knowledge=rated,order=pick,repeat=1"
+# The CPU recipe (issue 10, `bench/llm_recipe.sh`): the draft as per-pack conversations, the pack listed with letters
+# in the order of the learned pick model (order=picknet: the store's PickNet for the set, one that never saw the
+# dataset's validation drafts, trained by the dataset build when there is none), card names only, the pool's colours
+# every pick. Measured on 5 held-out DSK drafts after 20 min of step time (33 steps): 66.2% top-1 / 90.5% top-3,
+# p50 633 ms a pick, where the ratings-ordered recipe before it had 55.2% and the v1 preset's model 36%. The model
+# learns to answer "A)", so it picks what PickNet picks (closing note of session 22); GIH WR on the lines (knowledge=
+# rated), out of order under PickNet's ranking, kept it off "A)" at the same budget (44.8%). SPIN on top of the
+# ratings-ordered recipe made it worse at the sizes these cores allow (sessions 18-19).
+CPU_RECIPE_FORMAT = "conversation:answer=label,colours=1,knowledge=name,order=picknet,repeat=1"
 
 
 @dataclass(frozen=True)
