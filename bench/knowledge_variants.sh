@@ -3,19 +3,23 @@
 # `knowledge` value (name, basic, text, rated), trained for the same minutes of step time, each evaluated by the
 # live gguf engine on the same N held-out DSK drafts. Resumable: a finished variant (OUT/K/eval.json) is skipped,
 # an interrupted one continues from its checkpoint (`copilot train` resumes an existing run folder).
-#   bench/knowledge_variants.sh OUT [MINUTES] [N]
+#   bench/knowledge_variants.sh OUT [MINUTES] [N] [KNOWLEDGE...]
+# ORDER=picknet lists each pack in the pick model's order instead of the ratings engine's (the dataset build finds or
+# trains a PickNet that never saw the validation drafts), e.g. the session-22 rows of the recipe table:
+#   ORDER=picknet bench/knowledge_variants.sh OUT 20 5 name rated
 # Rows: OUT/<knowledge>/eval.json (top-1/top-3, by pick, latency, tokens per pick) and OUT/<knowledge>/run/metrics.jsonl
 # (steps, tokens and step time spent). Run it alone: one training process on these 2 cores.
 set -euo pipefail
-OUT=$1; MINUTES=${2:-30}; N=${3:-5}
+OUT=$1; MINUTES=${2:-30}; N=${3:-5}; shift $(( $# < 3 ? $# : 3 ))
+KINDS=${*:-rated name basic text}; ORDER=${ORDER:-pick}
 HERE=$(cd "$(dirname "$0")" && pwd)
-for K in rated name basic text; do
+for K in $KINDS; do
   [ -s "$OUT/$K/eval.json" ] && continue
-  "$HERE/llm_recipe.sh" "conversation:answer=label,colours=1,knowledge=$K,order=pick,repeat=1" "$OUT/$K" 100000 "$N" \
+  "$HERE/llm_recipe.sh" "conversation:answer=label,colours=1,knowledge=$K,order=$ORDER,repeat=1" "$OUT/$K" 100000 "$N" \
     1e-3 "$MINUTES"
 done
 PY=${PYTHON:-python}
-for K in rated name basic text; do
+for K in $KINDS; do
   [ -s "$OUT/$K/eval.json" ] && $PY - "$OUT/$K" <<'PYEOF'
 import json, sys
 from pathlib import Path
