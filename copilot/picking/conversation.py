@@ -36,10 +36,8 @@ datasets, model manifests and engines record):
 - ``order``: ``pack`` (default): the pack's cards in the order given; ``rating``: best 17lands GIH WR first (unrated
   cards last); ``pick``: in the ratings engine's order for this pool (GIH WR plus its colour bonus: the engine's pick
   first), so that a small model starts from the ratings engine's answer in first place and learns where to differ;
-  ``picknet``: in the learned pick model's order (the ``picknet`` engine with no model file: the newest pick model
-  of the model store for the set, from `copilot train-baseline --register` or the panel's quick model), falling
-  back to ``pick``'s order where the store has none (`order_source` says which ranked a set). The model then starts
-  from a 66%-top-1 answer instead of a 55% one; the pick model must not have seen the drafts a model is measured on.
+  ``picknet``: in the store's newest pick model's order for the set (``pick``'s without one; `pack_order.py`):
+  a 66%-top-1 first line instead of 55% (the pick model must not have seen the drafts a model is measured on).
 - ``colours``: ``1`` adds "Our colours: B 5, G 3 (9 cards)." to every pick and tags each coloured card ``[ours]``
   (within the pool's two main colours) or ``[off]``, once the pool holds OUR_COLOURS_FROM coloured cards.
 - ``answer``: ``name`` (default): the assistant answers with the card's name; ``label``: every pack line starts with
@@ -64,7 +62,8 @@ from typing import Iterable, Sequence
 
 from copilot.cards.model import COLOR_ORDER, Card
 from copilot.picking.colors import main_colors, pool_color_weights
-from copilot.picking.engine import PastPick, PickContext
+from copilot.picking.engine import PickContext
+from copilot.picking.pack_order import PickModelOrder, decision, ranking_positions, ratings_positions
 from copilot.picking.prompts import SIGNAL_PACKS, pack_line_compact, pack_line_full, signal_line
 
 NAME = "conversation"
@@ -152,8 +151,7 @@ class ConversationFormat:
     system: str = SYSTEM_V2
     version: int = VERSION
     conversational: bool = True
-    # the engines ordering the pack (made lazily) and the orders they gave, by decision (one pick's order is asked
-    # for by its user turn, its answer and the candidates)
+    # the engines ordering the pack (made lazily) and their orders by decision (asked for by turn, answer, candidates)
     _engines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     _orders: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -228,28 +226,15 @@ class ConversationFormat:
         return self.order is Order.PICKNET
 
     def pin_order_model(self, path: str | Path) -> None:
-        """Order every pack by this pick model file instead of the store's newest for the set (a dataset build
-        pins the one that never saw its validation drafts, `copilot.training.order_model`)."""
-        from copilot.picking.picknet_engine import PickNetEngine
-
-        self._engines["picknet"] = PickNetEngine(Path(path))
+        """Order packs by this pick model file, not the store's newest (`copilot.training.order_model`)."""
+        self._engines["picknet"] = PickModelOrder(Path(path))
 
     def _picknet_for(self, set_code: str | None):
-        """The picknet engine of the pinned pick model, else of the model store's newest pick model for
-        `set_code`; None when there is none (order=picknet)."""
-        pinned = self._engines.get("picknet")
-        if pinned is not None and pinned.path is not None:
-            return pinned
-        if "picknet" not in self._engines:
-            from copilot.picking.picknet_engine import PickNetEngine
-
-            self._engines["picknet"] = PickNetEngine()
-        store = self._engines["picknet"]
-        return store.for_set(set_code) if store.available(set_code)[0] else None
+        """The picknet engine that orders `set_code`'s packs (order=picknet), or None."""
+        return self._engines.setdefault("picknet", PickModelOrder()).engine_for(set_code)
 
     def order_source(self, set_code: str | None) -> str | None:
-        """What orders the packs of `set_code` (order=pick/picknet): "picknet <model file> (sha256 ...)", "ratings
-        engine" or None (as dealt). Datasets record it: a model learns the order it was trained on."""
+        """What orders `set_code`'s packs: "picknet <file> (sha256 ...)", "ratings engine" or None (datasets say)."""
         if self.order is Order.PICKNET:
             engine = self._picknet_for(set_code)
             if engine is not None:
@@ -261,8 +246,7 @@ class ConversationFormat:
         return None
 
     def order_note(self, set_code: str | None) -> str | None:
-        """Why this pick's pack is not in the order the format names (order=picknet without a pick model), or
-        None: what an engine's Recommendation note says."""
+        """An engine's note when the pack is not in the order the format names (order=picknet, no pick model)."""
         if self.order is not Order.PICKNET or self._picknet_for(set_code) is not None:
             return None
         return (f"packs listed in the ratings engine's order: no pick model for {set_code or 'this set'} in the "
@@ -289,10 +273,7 @@ class ConversationFormat:
         return ", ".join(parts) or None
 
     def pack_order(self, ctx: PickContext) -> list[Card]:
-        """The cards of the decision `ctx` (its pack, the pool before it, its set, pack and pick) in the order the
-        user turn lists them: as given; (order=rating) best 17lands GIH WR first, unrated cards last; (order=pick)
-        the ratings engine's ranking for the pool (as given when the set has no ratings); (order=picknet) the
-        store's pick model's ranking (order=pick's without one). Stable: ties keep the pack's order."""
+        """The pack of the decision `ctx` as its user turn lists it (the `order` option; ties keep the pack's order)."""
         pack, set_code = ctx.pack, ctx.set_code
         if self.order is Order.PACK:
             return list(pack)
@@ -310,21 +291,13 @@ class ConversationFormat:
         if order is None:
             if len(self._orders) > 4096:  # a few drafts' worth: a conversation asks again for its earlier picks
                 self._orders.clear()
-            ranked = _ranking(picknet, ctx) if picknet is not None else None
+            ranked = ranking_positions(picknet, ctx) if picknet is not None else None
             order = self._orders[key] = ranked if ranked is not None else self._engine_order(ctx)
         return [pack[i] for i in order]
 
     def _engine_order(self, ctx: PickContext) -> list[int]:
-        """Positions of the pack's cards in the ratings engine's ranking for the pool (GIH WR and colour bonus)."""
-        from copilot.picking.colors import ColorModel
-
-        pack = ctx.pack
-        engine = self._ratings_engine()
-        ratings = self._set_ratings(ctx.set_code or (pack[0].set_code if pack else None))
-        if ratings is None:
-            return list(range(len(pack)))
-        colours = ColorModel(ctx.pool, engine.params)
-        return sorted(range(len(pack)), key=lambda i: -(engine.base_score(pack[i], ratings) + colours.bonus(pack[i])))
+        ratings = self._set_ratings(ctx.set_code or (ctx.pack[0].set_code if ctx.pack else None))
+        return ratings_positions(self._ratings_engine(), ratings, ctx)
 
     def labels(self, ctx: PickContext) -> dict[str, str]:
         """{card name: its letter} in the listed order (answer=label); a second copy's line gets its own letter and
@@ -435,7 +408,7 @@ class ConversationFormat:
             line, ours = self.colour_summary(pool)
             lines.append(line)
         labelled = self.answer_kind is Answer.LABEL
-        for i, card in enumerate(self.pack_order(_decision(turn, earlier, pool, set_code))):
+        for i, card in enumerate(self.pack_order(decision(turn, earlier, pool, set_code))):
             label = f"{LABELS[i % len(LABELS)]}) " if labelled else ""
             line = self.card_line(card, card.name not in mentioned, set_code)
             lines.append(label + line + self.colour_tag(card, ours))
@@ -503,8 +476,8 @@ class ConversationFormat:
             msgs.append({"role": "user", "content": self.user_text(t, skipped + shown[:i], mentioned, pool, remind,
                                                                      ctx.set_code, sig)})
             if not current:
-                decision = _decision(t, skipped + shown[:i], pool, ctx.set_code)
-                msgs.append({"role": "assistant", "content": self.answer_cards(t.picked, decision)})
+                msgs.append({"role": "assistant", "content": self.answer_cards(
+                    t.picked, decision(t, skipped + shown[:i], pool, ctx.set_code))})
                 pool.extend(t.picked)
         return msgs
 
@@ -515,27 +488,6 @@ class ConversationFormat:
     def sequence(self, ctx: PickContext, picked: Sequence[Card], since_pack: int | None = None) -> list[dict]:
         """A training sequence ending with the pick of `ctx`: every assistant turn is a supervised pick."""
         return self.messages(ctx, since_pack) + [{"role": "assistant", "content": self.answer_cards(picked, ctx)}]
-
-
-def _ranking(engine, ctx: PickContext) -> list[int] | None:
-    """Positions of the pack's cards in `engine`'s ranking of `ctx`, or None when it failed."""
-    from copilot.picking.engine import safe_rank
-
-    rec = safe_rank(engine, ctx)
-    if not rec.ok:
-        return None
-    place: dict[str, int] = {}
-    for i, s in enumerate(rec.ranked):
-        place.setdefault(s.card.name, i)
-    return sorted(range(len(ctx.pack)), key=lambda i: place.get(ctx.pack[i].name, len(place)))
-
-
-def _decision(turn: Turn, earlier: Sequence[Turn], pool: Sequence[Card], set_code: str | None) -> PickContext:
-    """The decision of a turn of the conversation (what orders its pack): its pack, the pool before it, its pack and
-    pick numbers and the turns before it."""
-    return PickContext(pack=turn.pack, pool=tuple(pool), pack_number=turn.pack_number, pick_number=turn.pick_number,
-                       set_code=set_code, cards_to_pick=turn.to_pick,
-                       history=tuple(PastPick(t.pack_number, t.pick_number, t.pack, t.picked) for t in earlier))
 
 
 def _signal_ctx(ctx: PickContext, turn: Turn) -> PickContext | None:
