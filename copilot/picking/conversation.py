@@ -221,9 +221,7 @@ class ConversationFormat:
             self._engines["ratings"] = RatingsEngine()
         return self._engines["ratings"]
 
-    @property
-    def orders_by_pick_model(self) -> bool:
-        return self.order is Order.PICKNET
+    orders_by_pick_model = property(lambda self: self.order is Order.PICKNET)
 
     def pin_order_model(self, path: str | Path) -> None:
         """Order packs by this pick model file, not the store's newest (`copilot.training.order_model`)."""
@@ -231,7 +229,8 @@ class ConversationFormat:
 
     def _picknet_for(self, set_code: str | None):
         """The picknet engine that orders `set_code`'s packs (order=picknet), or None."""
-        return self._engines.setdefault("picknet", PickModelOrder()).engine_for(set_code)
+        order = self._engines.get("picknet") or self._engines.setdefault("picknet", PickModelOrder())
+        return order.engine_for(set_code)
 
     def order_source(self, set_code: str | None) -> str | None:
         """What orders `set_code`'s packs: "picknet <file> (sha256 ...)", "ratings engine" or None (datasets say)."""
