@@ -32,16 +32,14 @@ def _safe(sidecar: dict, source_sha: str, split: dict) -> bool:
             and data.get("split") == split)
 
 
-def stored_order_model(set_codes: list[str], source_sha: str, split: dict, store=None) -> Path | None:
-    """The newest stored pick model for every one of `set_codes` that is safe for this file and split, or None."""
+def stored_order_model(source_sha: str, split: dict, store=None) -> Path | None:
+    """The newest stored pick model trained on this file with this split (so on its sets), or None."""
     from copilot.picking.pick_model_files import read_sidecar
     from copilot.store.model_store import ModelStore
     from copilot.store.pick_models import pick_model_path, pick_models
 
     store = store or ModelStore()
     for entry in pick_models(store):
-        if set(set_codes) - set(entry.manifest.get("set_codes") or []):
-            continue
         path = pick_model_path(entry)
         try:
             if _safe(read_sidecar(path), source_sha, split):
@@ -60,17 +58,17 @@ def ensure_order_model(cfg, source_sha: str, split: dict, log: Callable[[str], N
     from copilot.store.pick_models import pick_model_path, register_pick_model
     from copilot.training.dataset import PICKS_ONLY, DatasetError, build_dataset
 
+    store = ModelStore()
+    found = stored_order_model(source_sha, split, store)
+    if found is not None:  # no picks-only pass: the same file and split make the same training drafts
+        log(f"packs ordered by the stored pick model {found.parent.name} (same file and split)")
+        return found
     work = Path(cfg.out).parent / f".{Path(cfg.out).name}{ORDER_DIR}"
     shutil.rmtree(work, ignore_errors=True)
     try:
         manifest = build_dataset(replace(cfg, out=work / "ds", prompt_format=PICKS_ONLY, catalog="none",
                                          force=True))
         sets = list(manifest.get("set_codes") or [])
-        store = ModelStore()
-        found = stored_order_model(sets, source_sha, split, store)
-        if found is not None:
-            log(f"packs ordered by the stored pick model {found.parent.name} (same file and split)")
-            return found
         log(f"training the pick model that orders the packs on {manifest['counts']['picks']['train']:,} "
             "training picks (PickNet, about a minute per 50,000 picks)")
         try:
