@@ -26,8 +26,9 @@ def register(subparsers) -> None:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--fit-half", type=int, choices=(0, 1), default=0,
                    help="fit on this half of the drafts, report on the other (default 0; `copilot eval --half 1`)")
-    f.add_argument("--scores", type=Path, metavar="FILE", help="also save the parts' scores (to refit without "
-                                                                 "running them again)")
+    f.add_argument("--scores", type=Path, metavar="FILE",
+                   help="also save the parts' scores, draft by draft (to refit without running them again); when "
+                        "FILE exists, its drafts are not scored again: an interrupted run resumes")
     f.add_argument("--from-scores", type=Path, metavar="FILE", help="refit from saved scores; runs no engine")
     f.add_argument("--cards", type=Path, nargs="+", default=[], metavar="FILE", help="extra card data files")
     f.add_argument("--force", action="store_true", help="overwrite --out")
@@ -76,8 +77,6 @@ def _fit(args: argparse.Namespace) -> int:
         data = _collect(args, parts, options, progress)
         if data is None:
             return 2
-        if args.scores:
-            hf.save_scores(args.scores, data)
     fit_rows = [d for d in data if d.half == args.fit_half]
     try:
         weights, info = hf.fit_weights(fit_rows, parts)
@@ -117,8 +116,24 @@ def _collect(args, parts: list[str], options: dict[str, dict], progress):
         print(f"error: {exc}", file=sys.stderr)
         return None
     try:
+        saved, done, on_draft = [], set(), None
+        if args.scores:
+            scores_file = hf.ScoresFile(args.scores, parts, options)
+            try:
+                saved = scores_file.resume()
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return None
+            wanted = set(hf.selected_drafts(args.picks, args.sample, args.seed))
+            saved = [d for d in saved if d.draft_id in wanted]
+            done = {d.draft_id for d in saved}
+            if done and progress:
+                progress(f"hybrid fit: {len(done)} drafts ({len(saved)} picks) already scored in {args.scores}")
+            scores_file.start()
+            on_draft = scores_file.append
         catalog = default_catalog(extra=list(args.cards))
-        return hf.collect(args.picks, engines, catalog, sample=args.sample, seed=args.seed, progress=progress)
+        return saved + hf.collect(args.picks, engines, catalog, sample=args.sample, seed=args.seed,
+                                  progress=progress, skip=done, on_draft=on_draft)
     finally:
         for e in engines.values():
             close = getattr(e, "close", None)

@@ -115,3 +115,26 @@ def test_cli_refuses_bad_input(picks, tmp_path, capsys):
                      "ratings,mlp", "--opt", f"mlp.model={tmp_path / 'none.pt'}"]) == 2
     assert "engine 'mlp' is unavailable" in capsys.readouterr().err
     assert not (tmp_path / "w.json").exists()
+
+
+def test_an_interrupted_collection_resumes_from_its_scores_file(picks, tmp_path, capsys):
+    args = ["hybrid", "fit", "--picks", str(picks), "--parts", "ratings,heuristic", "--sample", "6", "--seed", "2",
+            "--force"]
+    scores = tmp_path / "scores.jsonl"
+    assert cli_main([*args, "--out", str(tmp_path / "w.json"), "--scores", str(scores), "--quiet"]) == 0
+    whole = scores.read_text().splitlines()
+    assert len(whole) == 6 * 42 and len({json.loads(line)["draft_id"] for line in whole}) == 6
+    # killed while writing its third draft: two whole drafts, ten picks of the third and a line cut short
+    scores.write_text("\n".join(whole[:2 * 42 + 10]) + "\n" + whole[2 * 42 + 10][:120])
+    capsys.readouterr()
+    assert cli_main([*args, "--out", str(tmp_path / "w2.json"), "--scores", str(scores)]) == 0
+    assert "2 drafts (84 picks) already scored" in capsys.readouterr().err
+    resumed = scores.read_text().splitlines()
+    assert sorted(resumed) == sorted(whole)  # nothing lost, nothing scored twice
+    weights = [json.loads((tmp_path / n).read_text())["weights"] for n in ("w.json", "w2.json")]
+    assert weights[0] == weights[1]
+    # scores of other parts are never mixed into the file
+    assert cli_main([*args, "--out", str(tmp_path / "w3.json"), "--scores", str(scores), "--parts",
+                     "ratings,random"]) == 2
+    assert "holds scores of another setup" in capsys.readouterr().err
+    assert scores.read_text().splitlines() == resumed
