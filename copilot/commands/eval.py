@@ -44,10 +44,25 @@ def register(subparsers) -> None:
     p.add_argument("--opt", action="append", default=[], metavar="ENGINE.KEY=VALUE",
                    help="extra engine option, e.g. gguf.n_threads=2, ratings.ramp=8, hybrid.weights=W.json or "
                         "hybrid.mlp.model=mlp.pt (repeatable)")
+    add_hide_ratings(p)
     p.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_flag(p)
     p.set_defaults(func=run_eval)
+
+
+def add_hide_ratings(p) -> None:
+    p.add_argument("--hide-ratings", action="append", default=[], metavar="SET",
+                   help="measure as on SET's first days: its 17lands ratings are hidden from every engine and "
+                        "prompt (and an order=picknet prompt without a pick model for SET is ordered by another "
+                        "set's day-one pick model); repeatable")
+
+
+def hide_ratings(sets: list[str]) -> None:
+    if sets:
+        from copilot.picking.ratings import withhold_ratings
+
+        withhold_ratings(sets)
 
 
 MODEL_ENGINES = ("gguf", "hf", "mlp", "picknet", "openai")  # the engines --model goes to
@@ -94,6 +109,7 @@ def run_eval(args) -> int:
         print(f"error: picks file not found: {args.picks}", file=sys.stderr)
         return 2
     names = args.engines or ["ratings"]
+    hide_ratings(args.hide_ratings)
     engines = []
     try:
         mixup = model_mixup(args.model, names, args.opt)
@@ -132,10 +148,13 @@ def run_eval(args) -> int:
             close = getattr(engine, "close", None)
             if callable(close):
                 close()
+    hidden = {"ratings_hidden": sorted(s.upper() for s in args.hide_ratings)}
     if events:
-        events.emit(EventKind.RESULT, **report.to_dict())
+        events.emit(EventKind.RESULT, **report.to_dict(), **hidden)
     elif args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps({**report.to_dict(), **hidden}, indent=2))
     else:
         print(format_table(report))
+        if args.hide_ratings:
+            print(f"17lands ratings hidden (day one): {', '.join(hidden['ratings_hidden'])}")
     return 0

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from copilot.commands.eval import add_hide_ratings, hide_ratings
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("hybrid", help="fit the hybrid engine (LLM + mlp + ratings) on validation picks",
@@ -31,6 +33,7 @@ def register(subparsers) -> None:
                         "FILE exists, its drafts are not scored again: an interrupted run resumes")
     f.add_argument("--from-scores", type=Path, metavar="FILE", help="refit from saved scores; runs no engine")
     f.add_argument("--cards", type=Path, nargs="+", default=[], metavar="FILE", help="extra card data files")
+    add_hide_ratings(f)
     f.add_argument("--force", action="store_true", help="overwrite --out")
     f.add_argument("--json", action="store_true", help="print the weights file instead of the table")
     f.add_argument("--quiet", action="store_true")
@@ -74,6 +77,7 @@ def _fit(args: argparse.Namespace) -> int:
         if not args.picks.is_file():
             print(f"error: picks file not found: {args.picks}", file=sys.stderr)
             return 2
+        hide_ratings(args.hide_ratings)
         data = _collect(args, parts, options, progress)
         if data is None:
             return 2
@@ -87,7 +91,8 @@ def _fit(args: argparse.Namespace) -> int:
     rows = hf.report(data, parts, weights, held)
     drafts = {h: len({d.draft_id for d in data if d.half == h}) for h in (0, 1)}
     meta = {"fitted_on": {"picks": str(args.picks), "half": args.fit_half, "drafts": drafts[args.fit_half],
-                          "sample": args.sample, "seed": args.seed, **info},
+                          "sample": args.sample, "seed": args.seed,
+                          "ratings_hidden": sorted(x.upper() for x in args.hide_ratings), **info},
             "held_out": {"half": held, "drafts": drafts[held], "results": rows}}
     hw = hf.write_weights(args.out, weights, options, meta)
     if args.json:
@@ -118,7 +123,7 @@ def _collect(args, parts: list[str], options: dict[str, dict], progress):
     try:
         saved, done, on_draft = [], set(), None
         if args.scores:
-            scores_file = hf.ScoresFile(args.scores, parts, options)
+            scores_file = hf.ScoresFile(args.scores, parts, options, args.hide_ratings)
             try:
                 saved = scores_file.resume()
             except ValueError as exc:

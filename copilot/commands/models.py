@@ -81,7 +81,7 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     if not entries:
         print(f"no models in {store.root} (train one with `copilot train` + `copilot export`, "
-              "or add a GGUF with `copilot models add FILE --prompt-format v1`)")
+              "or add a GGUF with `copilot models add FILE`; a GGUF made elsewhere also needs --prompt-format)")
         return 0
     print(f"models in {store.root}:")
     for e in entries:

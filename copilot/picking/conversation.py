@@ -230,7 +230,7 @@ class ConversationFormat:
     def _picknet_for(self, set_code: str | None):
         """The picknet engine that orders `set_code`'s packs (order=picknet), or None."""
         order = self._engines.get("picknet") or self._engines.setdefault("picknet", PickModelOrder())
-        return order.engine_for(set_code)
+        return order.engine_for(set_code, rated=self._set_ratings(set_code) is not None)
 
     def order_source(self, set_code: str | None) -> str | None:
         """What orders `set_code`'s packs: "picknet <file> (sha256 ...)", "ratings engine" or None (datasets say)."""
@@ -246,10 +246,10 @@ class ConversationFormat:
 
     def order_note(self, set_code: str | None) -> str | None:
         """An engine's note when the pack is not in the order the format names (order=picknet, no pick model)."""
-        if self.order is not Order.PICKNET or self._picknet_for(set_code) is not None:
+        if self.order is not Order.PICKNET:
             return None
-        return (f"packs listed in the ratings engine's order: no pick model for {set_code or 'this set'} in the "
-                "model store (this model learned a pick model's order: train the quick model for the set)")
+        self._picknet_for(set_code)  # makes the order holder
+        return self._engines["picknet"].note(set_code, rated=self._set_ratings(set_code) is not None)
 
     def _set_ratings(self, set_code: str | None):
         """The 17lands ratings of the set, or None (no set, no ratings file)."""

@@ -14,18 +14,64 @@ from copilot.picking.engine import PastPick, PickContext, safe_rank
 
 class PickModelOrder:
     """The pick model that orders packs: a pinned file, else the model store's newest for the set (as the
-    `picknet` engine with no model file finds it)."""
+    `picknet` engine with no model file finds it); for a set with neither a pick model nor ratings (its first days),
+    the newest stored pick model of another set that learned to rank without ratings (`day_one_engine`)."""
 
     def __init__(self, path: Path | None = None):
         from copilot.picking.picknet_engine import PickNetEngine
 
         self.engine = PickNetEngine(path)
+        self._day_one: dict[str | None, tuple[int, object]] = {}
 
-    def engine_for(self, set_code: str | None):
-        """The picknet engine for `set_code`'s packs, or None (no pick model for it, or no torch)."""
+    def engine_for(self, set_code: str | None, rated: bool = True):
+        """The picknet engine for `set_code`'s packs, or None (no pick model for it, or no torch; when the set is
+        not `rated` either, a day-one model of another set)."""
         if self.engine.path is not None:
             return self.engine
-        return self.engine.for_set(set_code) if self.engine.available(set_code)[0] else None
+        if self.engine.available(set_code)[0]:
+            return self.engine.for_set(set_code)
+        return None if rated else self.day_one_engine(set_code)
+
+    def day_one_engine(self, set_code: str | None):
+        """The newest stored PickNet of another set trained with rating dropout: it ranks cards it never saw from
+        their card data alone (colours, cost, rarity, types), as a set's first days require; None without one."""
+        from copilot.picking.pick_model_files import read_sidecar
+        from copilot.store.pick_models import pick_model_path, pick_models
+
+        store = self.engine._store()
+        try:
+            stamp = store.root.stat().st_mtime_ns
+        except OSError:
+            return None
+        cached = self._day_one.get(set_code)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        engine = None
+        for entry in pick_models(store):
+            try:
+                config = read_sidecar(pick_model_path(entry)).get("config") or {}
+            except (OSError, ValueError):
+                continue
+            if config.get("features") and float(config.get("rating_dropout") or 0) > 0:
+                engine = type(self.engine)(pick_model_path(entry), threads=self.engine.threads)
+                break
+        self._day_one[set_code] = (stamp, engine)
+        return engine
+
+    def note(self, set_code: str | None, rated: bool) -> str | None:
+        """What a gguf engine's Recommendation says when packs are not in the set's own pick model's order."""
+        where = set_code or "this set"
+        if self.engine.path is not None or self.engine.available(set_code)[0]:
+            return None
+        if rated:
+            return (f"packs listed in the ratings engine's order: no pick model for {where} in the model store "
+                    "(this model learned a pick model's order: train the quick model for the set)")
+        engine = self.day_one_engine(set_code)
+        if engine is None:
+            return (f"packs listed as they come: {where} has neither a pick model nor 17lands ratings yet (this "
+                    "model learned a pick model's order: train a quick model on any set to order a new set's packs)")
+        return (f"packs listed in {engine.path.parent.name}'s order, from card data: {where} has neither a pick "
+                "model nor 17lands ratings yet")
 
 
 def ranking_positions(engine, ctx: PickContext) -> list[int] | None:

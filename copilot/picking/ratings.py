@@ -211,10 +211,24 @@ def ratings_dirs() -> list[Path]:
     return dirs
 
 
+_WITHHELD: set[str] = set()
+
+
+def withhold_ratings(set_codes) -> None:
+    """From now on, in this process, `find_ratings` finds nothing for these sets: every engine and prompt sees them
+    as on their first days, before 17lands has data (`copilot eval --hide-ratings SET`, the day-one measurement)."""
+    _WITHHELD.update(code.upper() for code in set_codes)
+
+
+def withheld_ratings() -> list[str]:
+    return sorted(_WITHHELD)
+
+
 def find_ratings(set_code: str | None, dirs: list[Path] | None = None) -> Path | None:
     """The ratings file for `set_code` (file names start with the set code, e.g. DSK_gih_28d.csv,
-    BLB_PremierDraft_All_Data.json.gz); PremierDraft files are preferred. None when there is none."""
-    if not set_code:
+    BLB_PremierDraft_All_Data.json.gz); PremierDraft files are preferred. None when there is none, or when the
+    set's ratings are withheld (`withhold_ratings`)."""
+    if not set_code or set_code.upper() in _WITHHELD:
         return None
     prefix = set_code.upper() + "_"
     for d in dirs if dirs is not None else ratings_dirs():

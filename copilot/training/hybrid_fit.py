@@ -236,10 +236,12 @@ class ScoresFile:
     refused rather than mixing two models' scores in one file.
     """
 
-    def __init__(self, path: Path, parts: Sequence[str], options: dict[str, dict]):
+    def __init__(self, path: Path, parts: Sequence[str], options: dict[str, dict], ratings_hidden: Sequence[str] = ()):
         self.path = Path(path)
         self.sidecar = self.path.with_name(self.path.name + ".parts.json")
         self.setup = {"parts": list(parts), "options": {p: dict(options.get(p, {})) for p in parts}}
+        if ratings_hidden:  # scores of a day-one measurement (`--hide-ratings`) are another setup's
+            self.setup["ratings_hidden"] = sorted(s.upper() for s in ratings_hidden)
 
     def resume(self) -> list[PickScores]:
         """The scores already saved (whole drafts only, rewritten clean); ValueError when they are another setup's."""

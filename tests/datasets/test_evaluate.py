@@ -101,6 +101,27 @@ def test_eval_cli_json(picks, shared_data, tmp_path, monkeypatch, capsys):
     assert "top1" in capsys.readouterr().out  # the table, ratings by default
 
 
+def test_eval_hides_a_sets_ratings_as_on_its_first_day(picks, tmp_path, monkeypatch, capsys):
+    """`--hide-ratings DSK`: no engine finds DSK's 17lands ratings in this process (the day-one measurement); the
+    report says so, and the heuristic, which never reads ratings, ranks as before."""
+    from copilot.cli import main
+    from copilot.picking import ratings as ratings_module
+
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path))
+    monkeypatch.setattr(ratings_module, "_WITHHELD", set())
+    args = ["eval", "--picks", str(picks), "--engine", "ratings", "--engine", "heuristic", "--limit", "42",
+            "--json", "--quiet"]
+    assert main(args) == 0
+    before = {e["engine"]: e for e in json.loads(capsys.readouterr().out)["engines"]}
+    assert before["ratings"]["valid"] == 1.0
+    assert main([*args, "--hide-ratings", "dsk"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    after = {e["engine"]: e for e in doc["engines"]}
+    assert doc["ratings_hidden"] == ["DSK"] and ratings_module.find_ratings("DSK") is None
+    assert after["ratings"]["valid"] == 0.0 and "no 17lands ratings for set DSK" in json.dumps(after["ratings"])
+    assert after["heuristic"]["top1"] == before["heuristic"]["top1"]
+
+
 def test_eval_cli_errors(picks, tmp_path, monkeypatch, capsys):
     from copilot.cli import main
 

@@ -185,6 +185,54 @@ def test_order_picknet_lists_the_stored_pick_models_ranking_first(tiny, shared_d
         assert answers[k] == fmt.answer(next(c for c in ctx.pack if c.name in taken), ctx)
 
 
+def test_a_new_set_is_ordered_by_another_sets_day_one_pick_model(tiny, shared_data, tmp_path, monkeypatch):
+    """order=picknet on a set with neither a pick model nor 17lands ratings (SOS, its ratings withheld as `copilot
+    eval --hide-ratings SOS` does): the packs are listed in the ranking of a stored pick model of another set that
+    learned to rank without ratings (rating dropout), from card data; with no such model, as they come. The notes
+    say which."""
+    import gzip
+    from itertools import islice
+
+    from copilot.cards.catalog import default_catalog
+    from copilot.picking import ratings as ratings_module
+    from copilot.picking.prompts import get_format
+    from copilot.store.model_store import ModelStore
+    from copilot.store.pick_models import register_pick_model
+
+    _, net, _ = tiny
+    assert read_sidecar(net)["config"]["rating_dropout"] > 0
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(ratings_module, "_WITHHELD", set())
+    src = tmp_path / "sos-draft.jsonl"
+    with gzip.open(shared_data / "picks" / "SOS" / "sos_picks.dev.jsonl.gz", "rt") as fh:
+        src.write_text("".join(islice(fh, 42)))
+    catalog, rows = default_catalog(), list(iter_pick_rows(src))
+    draft = [context_from_row(row, catalog, rows[:i]) for i, row in enumerate(rows)]
+    assert draft[0].set_code == "SOS"  # (its packs also carry bonus-sheet cards printed in other sets)
+    spec = "conversation:knowledge=name,order=picknet,answer=label"
+    assert get_format(spec).order_source("SOS") == "ratings engine"  # SOS has ratings in the shared data
+
+    ratings_module.withhold_ratings(["sos"])
+    assert ratings_module.find_ratings("SOS") is None and ratings_module.find_ratings("DSK") is not None
+    fmt = get_format(spec)
+    assert fmt.order_source("SOS") is None and "listed as they come" in fmt.order_note("SOS")
+    body = fmt.messages(draft[3])[-1]["content"].splitlines()[1:]
+    assert [ln[3:] for ln in body] == [c.name for c in draft[3].pack]
+
+    register_pick_model(ModelStore(), net, "dsk-tiny")  # a DSK model: it has never seen an SOS card
+    assert "dsk-tiny" in fmt.order_source("SOS")
+    assert "in dsk-tiny's order, from card data: SOS has neither a pick model nor 17lands ratings" in \
+        fmt.order_note("SOS")
+    assert fmt.order_note("DSK") is None  # a set with its own model
+    engine, differ = PickNetEngine(net), 0
+    for ctx in draft[::4]:
+        ranked = list(dict.fromkeys(s.card.name for s in engine.rank(ctx).ranked))
+        body = fmt.messages(ctx)[-1]["content"].splitlines()[1:]
+        assert list(dict.fromkeys(ln[3:] for ln in body)) == ranked
+        differ += [ln[3:] for ln in body] != [c.name for c in ctx.pack]
+    assert differ >= len(draft[::4]) // 2
+
+
 def test_a_dataset_is_ordered_by_a_pick_model_that_never_saw_its_validation_drafts(tiny, shared_data, tmp_path,
                                                                                  monkeypatch):
     """Building an order=picknet dataset uses a stored pick model trained on the same file with the same split (the
