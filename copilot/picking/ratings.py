@@ -220,10 +220,6 @@ def withhold_ratings(set_codes) -> None:
     _WITHHELD.update(code.upper() for code in set_codes)
 
 
-def withheld_ratings() -> list[str]:
-    return sorted(_WITHHELD)
-
-
 def find_ratings(set_code: str | None, dirs: list[Path] | None = None) -> Path | None:
     """The ratings file for `set_code` (file names start with the set code, e.g. DSK_gih_28d.csv,
     BLB_PremierDraft_All_Data.json.gz); PremierDraft files are preferred. None when there is none, or when the
