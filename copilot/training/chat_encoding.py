@@ -36,6 +36,11 @@ class ChatEncoder(ScoringEncoder):
         msgs = example.get("messages")
         if not msgs or not isinstance(msgs, list) or msgs[-1].get("role") != "assistant":
             raise DatasetError("example has no assistant answer as its last message")
+        fast = self._encode_by_new_text(msgs)
+        return fast if fast is not None else self._encode_by_prefixes(msgs)
+
+    def _encode_by_prefixes(self, msgs: list[dict]) -> tuple[list[int], list[int]]:
+        """The reference: every answer's whole prompt tokenized again (quadratic in the number of turns)."""
         ids: list[int] = []
         mask: list[int] = []
         for k, m in enumerate(msgs):
@@ -49,4 +54,30 @@ class ChatEncoder(ScoringEncoder):
             answer = self.answer_ids(str(m.get("content", "")))
             mask += [0] * (len(prompt) - len(ids)) + [1] * len(answer)
             ids = prompt + answer
+        return ids, mask
+
+    def _encode_by_new_text(self, msgs: list[dict]) -> tuple[list[int], list[int]] | None:
+        """The same ids and mask in linear time: only the text each turn adds is tokenized, and one tokenization of
+        the last prompt checks the result. None when the template or the tokenizer does not allow it (the text of a
+        turn is not the earlier text plus new text, or tokens merge across a turn's start): then the reference runs.
+        3.3x faster on the recipe's per-pack conversations, 4.2x with rules text (`bench/bench_chat_encoding.py`)."""
+        ids: list[int] = []
+        mask: list[int] = []
+        text, last_prompt_len, last_k = "", 0, -1
+        for k, m in enumerate(msgs):
+            if m.get("role") != "assistant":
+                continue
+            rendered = self.render(msgs[:k], add_generation_prompt=True)
+            prompt_text = rendered + self.prompt_tail
+            if not prompt_text.startswith(text):
+                return None
+            new = self.tok(prompt_text[len(text):], add_special_tokens=not self.has_template and not ids)["input_ids"]
+            content = str(m.get("content", ""))
+            answer = self.answer_ids(content)
+            last_prompt_len, last_k = len(ids) + len(new), k
+            mask += [0] * len(new) + [1] * len(answer)
+            ids += list(new) + answer
+            text = rendered + self.answer_prefix + content + self.answer_suffix
+        if self.prompt_ids(msgs[:last_k]) != ids[:last_prompt_len]:
+            return None
         return ids, mask

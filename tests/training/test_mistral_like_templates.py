@@ -115,3 +115,34 @@ def test_a_space_before_answers_is_scored_as_the_gguf_engine_scores_it(smoke_bas
     assert enc.prompt_ids(msgs) == llm.tokenize(text.encode(), add_bos=False, special=True)
     answer = "B) Turn Inside Out"
     assert enc.candidate_ids(answer)[:-1] == llm.tokenize(answer.encode(), add_bos=False, special=False)
+
+
+def test_the_linear_encoding_gives_the_reference_ids_and_masks(smoke_base):
+    """encode_masked tokenizes only the text each turn adds (linear time) and checks it with one tokenization of the
+    last prompt; wherever a template allows that, the ids and masks are the reference's (every prompt tokenized
+    again), and where it does not, the reference runs."""
+    from transformers import AutoTokenizer
+
+    from copilot.training.chat_encoding import ChatEncoder
+    from copilot.training.dataset import DatasetError
+
+    long_draft = DRAFT + [m for i in range(3, 9) for m in (
+        {"role": "user", "content": f"Pack 1 pick {i}:\nA) Card {i} (common)\nB) Other {i} (rare) -- draw a card."},
+        {"role": "assistant", "content": f"{'AB'[i % 2]}) {'Card' if i % 2 == 0 else 'Other'} {i}"})]
+    taken = {}
+    for name, template in (("chatml", None), ("system at last user", SYSTEM_AT_LAST_USER),
+                           ("mistral v3", MISTRAL_V3_LIKE)):
+        tok = AutoTokenizer.from_pretrained(str(smoke_base.path))
+        if template is not None:
+            tok.chat_template = template
+        enc = ChatEncoder(tok)
+        for msgs in (DRAFT[:3], DRAFT, long_draft):
+            try:
+                reference = enc._encode_by_prefixes(msgs)
+            except DatasetError as exc:  # a template the reference refuses is refused the same way
+                with pytest.raises(DatasetError, match=str(exc)[:40]):
+                    enc.encode_masked({"messages": msgs})
+                continue
+            assert enc.encode_masked({"messages": msgs}) == reference, name
+        taken[name] = enc._encode_by_new_text(long_draft) is not None
+    assert taken["chatml"] and taken["system at last user"]  # the fast way is the one used there

@@ -83,3 +83,31 @@ def test_a_folder_that_cannot_be_written_trains_without_the_cache(tmp_path, enco
     said = []
     enc = encode_jsonl(JsonlFile(ds / "train.jsonl"), encoder, 512, cache_dir=ds / "tokenized", log=said.append)
     assert enc.n == 4 and any("not cached" in s for s in said)
+
+
+def test_a_long_first_encoding_says_how_far_it_is(tmp_path, encoder):
+    """A first start encodes every example (minutes for a rules-text dataset): it logs its progress as it goes."""
+    from copilot.training.data_stream import JsonlFile
+    from copilot.training.sft_data import _encode
+
+    ds = write_dataset(tmp_path / "ds", n_train=5)
+    said: list[str] = []
+    enc = _encode(JsonlFile(ds / "train.jsonl"), encoder, 512, 0, log=said.append, every_s=0.0)
+    assert enc.n == 5 and len(said) == 5
+    assert said[0].startswith("encoding train.jsonl: 0 of 5 examples") and "4 of 5" in said[-1]
+
+
+def test_examples_that_never_fit_are_found_early_with_the_length_that_would(tmp_path, encoder, monkeypatch):
+    from copilot.training import sft_data
+    from copilot.training.data_stream import JsonlFile
+    from copilot.training.dataset import DatasetError
+
+    ds = write_dataset(tmp_path / "ds", n_train=5)
+    jsonl = JsonlFile(ds / "train.jsonl")
+    shortest = min(len(encoder.encode_masked(jsonl[i])[0]) for i in range(5))
+    with pytest.raises(DatasetError, match=f"no training example fits max_seq_len=10 \\(the shortest has "
+                                           f"{shortest} tokens\\)"):
+        sft_data._encode(jsonl, encoder, 10, 0)
+    monkeypatch.setattr(sft_data, "FAIL_FAST", 2)  # a big dataset stops after its first examples
+    with pytest.raises(DatasetError, match="the first 2 training examples are all longer than max_seq_len=10"):
+        sft_data._encode(jsonl, encoder, 10, 0)
