@@ -121,7 +121,7 @@ def _collect(args, parts: list[str], options: dict[str, dict], progress):
         print(f"error: {exc}", file=sys.stderr)
         return None
     try:
-        saved, done, on_draft = [], set(), None
+        saved, todo, on_draft = [], None, None
         if args.scores:
             scores_file = hf.ScoresFile(args.scores, parts, options, args.hide_ratings)
             try:
@@ -132,13 +132,14 @@ def _collect(args, parts: list[str], options: dict[str, dict], progress):
             wanted = set(hf.selected_drafts(args.picks, args.sample, args.seed))
             saved = [d for d in saved if d.draft_id in wanted]
             done = {d.draft_id for d in saved}
+            todo = wanted - done  # the file is read once to select the drafts, once to score them
             if done and progress:
                 progress(f"hybrid fit: {len(done)} drafts ({len(saved)} picks) already scored in {args.scores}")
             scores_file.start()
             on_draft = scores_file.append
         catalog = default_catalog(extra=list(args.cards))
         return saved + hf.collect(args.picks, engines, catalog, sample=args.sample, seed=args.seed,
-                                  progress=progress, skip=done, on_draft=on_draft)
+                                  progress=progress, draft_ids=todo, on_draft=on_draft)
     finally:
         for e in engines.values():
             close = getattr(e, "close", None)

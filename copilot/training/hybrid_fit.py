@@ -52,14 +52,15 @@ def selected_drafts(picks: Path, sample: int | None = None, seed: int = 0) -> li
 
 
 def collect(picks: Path, parts: dict[str, object], catalog=None, sample: int | None = None, seed: int = 0,
-            progress: Callable[[str], None] | None = None, skip: set[str] | frozenset = frozenset(),
+            progress: Callable[[str], None] | None = None, draft_ids: set[str] | None = None,
             on_draft: Callable[[list[PickScores]], None] | None = None) -> list[PickScores]:
-    """Every part's log-probabilities on every pick of the selected drafts (whole drafts, file order), leaving out
-    the drafts in `skip`; `on_draft` gets each draft's scores once the draft is done."""
+    """Every part's log-probabilities on every pick of the selected drafts (whole drafts, file order): `draft_ids`
+    when given (the caller has selected them), else `sample` drawn with `seed`, else all; `on_draft` gets each
+    draft's scores once the draft is done."""
     from copilot.datasets.evaluate import draft_half
     from copilot.datasets.picks import iter_contexts
 
-    wanted = set(selected_drafts(picks, sample, seed)) - set(skip) if (sample or skip) else None
+    wanted = draft_ids if draft_ids is not None else set(selected_drafts(picks, sample, seed)) if sample else None
     out: list[PickScores] = []
     current: list[PickScores] = []
 
