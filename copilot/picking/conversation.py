@@ -63,7 +63,7 @@ from typing import Iterable, Sequence
 from copilot.cards.model import COLOR_ORDER, Card
 from copilot.picking.colors import main_colors, pool_color_weights
 from copilot.picking.engine import PickContext
-from copilot.picking.pack_order import PickModelOrder, decision, ranking_positions, ratings_positions
+from copilot.picking.pack_order import PickModelOrder, decision, ranking_positions
 from copilot.picking.prompts import SIGNAL_PACKS, pack_line_compact, pack_line_full, signal_line
 
 NAME = "conversation"
@@ -248,8 +248,8 @@ class ConversationFormat:
         """An engine's note when the pack is not in the order the format names (order=picknet, no pick model)."""
         if self.order is not Order.PICKNET:
             return None
-        self._picknet_for(set_code)  # makes the order holder
-        return self._engines["picknet"].note(set_code, rated=self._set_ratings(set_code) is not None)
+        engine = self._picknet_for(set_code)
+        return self._engines["picknet"].note(set_code, self._set_ratings(set_code) is not None, engine)
 
     def _set_ratings(self, set_code: str | None):
         """The 17lands ratings of the set, or None (no set, no ratings file)."""
@@ -295,8 +295,12 @@ class ConversationFormat:
         return [pack[i] for i in order]
 
     def _engine_order(self, ctx: PickContext) -> list[int]:
-        ratings = self._set_ratings(ctx.set_code or (ctx.pack[0].set_code if ctx.pack else None))
-        return ratings_positions(self._ratings_engine(), ratings, ctx)
+        """The ratings engine's ranking of the pack for the pool (GIH WR and colour bonus); the pack as given
+        without ratings."""
+        set_code = ctx.set_code or (ctx.pack[0].set_code if ctx.pack else None)
+        ranked = ranking_positions(self._ratings_engine(), replace(ctx, set_code=set_code)) \
+            if self._set_ratings(set_code) is not None else None
+        return ranked if ranked is not None else list(range(len(ctx.pack)))
 
     def labels(self, ctx: PickContext) -> dict[str, str]:
         """{card name: its letter} in the listed order (answer=label); a second copy's line gets its own letter and

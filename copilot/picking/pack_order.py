@@ -58,20 +58,21 @@ class PickModelOrder:
         self._day_one[set_code] = (stamp, engine)
         return engine
 
-    def note(self, set_code: str | None, rated: bool) -> str | None:
-        """What a gguf engine's Recommendation says when packs are not in the set's own pick model's order."""
+    def note(self, set_code: str | None, rated: bool, engine) -> str | None:
+        """What a gguf engine's Recommendation says when `engine`, the one `engine_for` chose for the set's packs, is
+        not the set's own pick model (another set's day-one model, or None: the ratings engine's order or none)."""
         where = set_code or "this set"
-        if self.engine.path is not None or self.engine.available(set_code)[0]:
+        day_one = self._day_one.get(set_code, (None, None))[1]
+        if engine is not None and engine is not day_one:
             return None
+        if engine is not None:
+            return (f"packs listed in {engine.path.parent.name}'s order, from card data: {where} has neither a pick "
+                    "model nor 17lands ratings yet")
         if rated:
             return (f"packs listed in the ratings engine's order: no pick model for {where} in the model store "
                     "(this model learned a pick model's order: train the quick model for the set)")
-        engine = self.day_one_engine(set_code)
-        if engine is None:
-            return (f"packs listed as they come: {where} has neither a pick model nor 17lands ratings yet (this "
-                    "model learned a pick model's order: train a quick model on any set to order a new set's packs)")
-        return (f"packs listed in {engine.path.parent.name}'s order, from card data: {where} has neither a pick "
-                "model nor 17lands ratings yet")
+        return (f"packs listed as they come: {where} has neither a pick model nor 17lands ratings yet (this "
+                "model learned a pick model's order: train a quick model on any set to order a new set's packs)")
 
 
 def ranking_positions(engine, ctx: PickContext) -> list[int] | None:
@@ -83,18 +84,6 @@ def ranking_positions(engine, ctx: PickContext) -> list[int] | None:
     for i, s in enumerate(rec.ranked):
         place.setdefault(s.card.name, i)
     return sorted(range(len(ctx.pack)), key=lambda i: place.get(ctx.pack[i].name, len(place)))
-
-
-def ratings_positions(engine, ratings, ctx: PickContext) -> list[int]:
-    """Positions of the pack's cards in the ratings engine's ranking for the pool (GIH WR and colour bonus); the
-    pack as given without ratings."""
-    from copilot.picking.colors import ColorModel
-
-    pack = ctx.pack
-    if ratings is None:
-        return list(range(len(pack)))
-    colours = ColorModel(ctx.pool, engine.params)
-    return sorted(range(len(pack)), key=lambda i: -(engine.base_score(pack[i], ratings) + colours.bonus(pack[i])))
 
 
 def decision(turn, earlier: Sequence, pool: Sequence[Card], set_code: str | None) -> PickContext:
