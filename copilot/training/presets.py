@@ -23,8 +23,9 @@ GIB = 1024 ** 3
 # every pick. Measured on 5 held-out DSK drafts after 20 min of step time (33 steps): 66.2% top-1 / 90.5% top-3,
 # p50 633 ms a pick, where the ratings-ordered recipe before it had 55.2% and the v1 preset's model 36%. The model
 # learns to answer "A)", so it picks what PickNet picks (closing note of session 22); GIH WR on the lines (knowledge=
-# rated), out of order under PickNet's ranking, kept it off "A)" at the same budget (44.8%). SPIN on top of the
-# ratings-ordered recipe made it worse at the sizes these cores allow (sessions 18-19).
+# rated), out of order under PickNet's ranking, kept it off "A)" at the same budget (44.8%). SPIN on top made it
+# worse or changed nothing at the sizes these cores allow: on the ratings-ordered recipe 20% / 29.5% (sessions
+# 18-19); on this one, 12 steps, 16.7% with disagreement pairs alone, the same 66.2% with agreement pairs (session 24).
 CPU_RECIPE_FORMAT = "conversation:answer=label,colours=1,knowledge=name,order=picknet,repeat=1"
 
 
