@@ -6,12 +6,16 @@ Prints, on every saved pick (both halves): each part's top-1/top-3 with the draf
 error, and for each pair of parts how often their top cards agree and, where they disagree, how often each one is
 right. A part whose top card always agrees with another's cannot change a weighted hybrid's top-1: a weighted sum
 of two scores that peak on the same card peaks there too (for positive weights), so only the other parts can.
-Runs no engine.
+Each part's calibration too: the scale `a` that maximizes the mean log-likelihood of the human pick under
+softmax(a * scores), and that log-likelihood at 1 and at `a`. `a` < 1: the part is over-confident. A bot that draws
+its picks from a part at temperature T (seat option `temperature=T`: softmax(scores / T)) draws as a calibrated
+model would at temperature T * a, so two parts draw equally sharply when T1 * a1 = T2 * a2. Runs no engine.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import sys
 from pathlib import Path
 
@@ -23,6 +27,29 @@ from picknet_mix import cluster_rate  # noqa: E402  (bench/ is on sys.path when 
 def top_index(scores: list[float]) -> int:
     """The top card's index; ties keep pack order, as the engines rank."""
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
+
+
+def mean_loglik(rows, part: str, scale: float) -> float:
+    """Mean log-probability of the human pick under softmax(scale * the part's scores)."""
+    total = 0.0
+    for d in rows:
+        z = [scale * v for v in d.parts[part]]
+        top = max(z)
+        total += z[d.target] - top - math.log(sum(math.exp(v - top) for v in z))
+    return total / len(rows)
+
+
+def best_scale(rows, part: str, lo: float = 0.02, hi: float = 8.0) -> float:
+    """The scale with the highest mean log-likelihood (golden-section search: it is concave in the scale)."""
+    g = (math.sqrt(5) - 1) / 2
+    a, b = lo, hi
+    while b - a > 1e-3:
+        c, d = b - g * (b - a), a + g * (b - a)
+        if mean_loglik(rows, part, c) >= mean_loglik(rows, part, d):
+            b = d
+        else:
+            a = c
+    return (a + b) / 2
 
 
 def main() -> int:
@@ -39,13 +66,15 @@ def main() -> int:
     print(f"{args.scores.name}: {len(rows)} picks of {drafts} drafts where every part answered "
           f"({len(data) - len(rows)} left out)")
     tops = {p: [top_index(d.parts[p]) for d in rows] for p in parts}
-    print(f"{'part':12s}{'top-1':>16s}{'top-3':>16s}")
+    print(f"{'part':12s}{'top-1':>16s}{'top-3':>16s}{'scale':>8s}{'loglik at 1':>13s}{'at scale':>10s}")
     for p in parts:
         t1 = cluster_rate([(d.draft_id, t == d.target) for d, t in zip(rows, tops[p])])
         top3 = [(d.draft_id, d.target in sorted(range(len(d.names)), key=lambda i: (-d.parts[p][i], i))[:3])
                 for d in rows]
         t3 = cluster_rate(top3)
-        print(f"{p:12s}{100 * t1[0]:9.1f}% ±{100 * t1[1]:.1f}{100 * t3[0]:9.1f}% ±{100 * t3[1]:.1f}")
+        a = best_scale(rows, p)
+        print(f"{p:12s}{100 * t1[0]:9.1f}% ±{100 * t1[1]:.1f}{100 * t3[0]:9.1f}% ±{100 * t3[1]:.1f}{a:8.2f}"
+              f"{mean_loglik(rows, p, 1.0):13.3f}{mean_loglik(rows, p, a):10.3f}")
     print(f"\n{'pair':24s}{'same top':>10s}{'differ':>8s}{'first right':>13s}{'second right':>14s}")
     for a, b in itertools.combinations(parts, 2):
         differ = [i for i in range(len(rows)) if tops[a][i] != tops[b][i]]

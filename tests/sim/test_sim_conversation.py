@@ -60,3 +60,38 @@ def test_conversation_seats_draft_with_the_real_model(shared_data, smollm_gguf):
     assert seats[0].loads == 1 and seats[1].loads == 1
     for s in seats[:2]:
         s.close()
+
+
+@pytest.mark.slow
+@pytest.mark.requires("llama_cpp")
+def test_llm_seats_with_a_temperature_draw_their_picks_and_keep_their_conversations(shared_data, smollm_gguf):
+    """`gguf:...,temperature=T` (the simulator panel's LLM bots): each seat draws its pick from the model's
+    probabilities instead of always taking its top card, the draw repeats with the seed, and the seat's conversation
+    goes on from the card it drew (only the new turn is evaluated at the next pick)."""
+    def run():
+        gen = make_generator("DSK", set_cards(shared_data), shared_data)
+        spec = f"gguf:model={smollm_gguf},n_threads=1,format=conversation,temperature=1000"
+        seats, _ = build_seats([spec, spec] + ["heuristic"] * 6, "DSK")
+        assert seats[0] is not seats[1] and seats[0].inner is not seats[1].inner
+        table = DraftTable.deal(gen, seats, 1, set_code="DSK")
+        picks, off_top, lengths = [], 0, {0: [], 1: []}
+        for _ in range(4):
+            ctxs = {s: table.context(s) for s in (0, 1)}
+            events = table.step()
+            for s in (0, 1):
+                rec = events[s].recommendation
+                assert rec.ok and rec.best == events[s].picked[0] and "temperature=1000" in rec.note
+                assert all(cs.probability is not None for cs in rec.ranked)  # else the draw stays greedy
+                off_top += rec.best != max(rec.ranked, key=lambda cs: cs.probability).card
+                picks.append(events[s].picked[0].name)
+                n = len(seats[s].inner.prompt_tokens(ctxs[s])[0])
+                if lengths[s]:  # the drawn pick is the conversation's answer: the cache still holds all before it
+                    assert seats[s].inner.last_split[0] == n - lengths[s][-1]
+                lengths[s].append(n)
+        for s in seats[:2]:
+            s.close()
+        return picks, off_top
+
+    picks, off_top = run()
+    assert off_top > 0  # nearly uniform draws: 8 picks all on the model's top card would be (1/14)^8 luck
+    assert run()[0] == picks  # seeded by the table's draft key, pack and pick
