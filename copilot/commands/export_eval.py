@@ -3,6 +3,10 @@
 The picks are the run's dataset's `val.picks.jsonl` (the validation drafts `copilot dataset build` kept out of
 training); the model ranks them through the `gguf` engine, as the live panel would. The figures are recorded in the
 model store's entry (`copilot models list` shows them).
+
+A format that lists the pack in an engine's order (`conversation:order=pick|picknet|rating`) also gets
+`first_listed`: the top-1 of always taking the first card listed ("A)"), and how often the model's pick was that
+card. A small model can learn the order rather than the cards; at 100% it picks what the ordering engine picks.
 """
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ def evaluate_gguf(gguf: Path, prompt_format: str, picks: Path, limit: int, threa
     ok, why = engine.available()
     if not ok:
         raise RuntimeError(f"the gguf engine cannot load {gguf.name}: {why}")
+    listed = listed_order(prompt_format)
 
     def progress(msg: str) -> None:
         if events:
@@ -48,13 +53,27 @@ def evaluate_gguf(gguf: Path, prompt_format: str, picks: Path, limit: int, threa
             print(f"  {msg}", flush=True)
 
     try:
-        report = evaluate(picks, [engine], default_catalog(), limit=limit, progress=progress, progress_every=2.0)
+        report = evaluate(picks, [engine] + ([listed] if listed else []), default_catalog(), limit=limit,
+                          progress=progress, progress_every=2.0)
     finally:
         close = getattr(engine, "close", None)
         if callable(close):
             close()
-    d = report.to_dict()
-    return {k: d.get(k) for k in ("n", "top1", "top3", "valid")}
+    model, *rest = [score.to_dict() for score in report.scores]
+    figures = {k: model.get(k) for k in ("n", "top1", "top3", "valid")}
+    if rest:
+        figures["first_listed"] = {"top1": rest[0]["top1"], "model_picked_it": rest[0].get("same_top_as_first")}
+    return figures
+
+
+def listed_order(prompt_format: str):
+    """The `ListedOrder` engine of a format that lists packs in an engine's order; None for other formats."""
+    from copilot.picking.pack_order import ListedOrder
+    from copilot.picking.prompts import get_format
+
+    fmt = get_format(prompt_format)
+    order = getattr(fmt, "order", None)
+    return ListedOrder(fmt) if order is not None and order.value != "pack" else None
 
 
 def evaluate_export(run: Path, gguf: Path, prompt_format: str, limit: int, *, threads: int,
@@ -89,6 +108,10 @@ def evaluate_export(run: Path, gguf: Path, prompt_format: str, limit: int, *, th
         say(out.error)
         return out
     say(f"  top-1 {figures['top1']:.3f}, top-3 {figures['top3']:.3f} on {figures['n']} picks")
+    first = figures.get("first_listed")
+    if first and first.get("model_picked_it") is not None:
+        say(f"  always the first card listed would score top-1 {first['top1']:.3f}; the model picked it at "
+            f"{first['model_picked_it']:.1%} of picks")
     if store_name:
         from copilot.store.model_store import ModelStore
 

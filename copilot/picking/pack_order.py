@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from copilot.cards.model import Card
-from copilot.picking.engine import PastPick, PickContext, safe_rank
+from copilot.picking.engine import CardScore, EngineBase, PastPick, PickContext, Recommendation, safe_rank
 
 
 class PickModelOrder:
@@ -73,6 +73,20 @@ class PickModelOrder:
                     "(this model learned a pick model's order: train the quick model for the set)")
         return (f"packs listed as they come: {where} has neither a pick model nor 17lands ratings yet (this "
                 "model learned a pick model's order: train a quick model on any set to order a new set's packs)")
+
+
+class ListedOrder(EngineBase):
+    """The pack in the order a prompt format lists it, first card ("A)") first: beside an LLM trained on that format,
+    how often the LLM's pick is just the first card listed (`copilot export --eval`, `same_top_as_first`)."""
+
+    name = "listed-first"
+
+    def __init__(self, fmt):
+        self.fmt = fmt
+
+    def rank(self, ctx: PickContext) -> Recommendation:
+        ranked = [CardScore(card=c, score=float(-i)) for i, c in enumerate(self.fmt.pack_order(ctx))]
+        return Recommendation(engine=self.name, ranked=ranked)
 
 
 def ranking_positions(engine, ctx: PickContext) -> list[int] | None:

@@ -99,3 +99,28 @@ def test_export_without_held_out_picks_says_why_and_still_exports(trained, tmp_p
     d = events(r.stdout)[-1].data
     assert d["registered"] == {"Q8_0": "nopicks-q8-0"} and d["active"] is None
     assert "no val.picks.jsonl" in d["eval"]["error"] and cfg["dataset"] in d["eval"]["error"]
+
+
+def test_the_evaluation_says_how_often_the_model_took_the_first_card_listed(smollm_gguf, shared_data):
+    """A format that lists packs in an engine's order: the figures say how often the model's pick was the first card
+    listed and what always taking it scores. With order=pick that card is the ratings engine's top card, so both
+    figures are checked against the ratings engine run beside the same model."""
+    from copilot.cards.catalog import default_catalog
+    from copilot.commands.export_eval import evaluate_gguf
+    from copilot.datasets.evaluate import evaluate
+    from copilot.picking.registry import create_engine
+
+    picks = shared_data / "picks" / "DSK" / "dsk_picks.dev.jsonl.gz"
+    spec = "conversation:answer=label,colours=1,knowledge=name,order=pick,repeat=1"
+    figures = evaluate_gguf(smollm_gguf, spec, picks, 8, 2, None)
+    first = figures["first_listed"]
+    engines = [create_engine("gguf", {"model": str(smollm_gguf), "format": spec, "n_threads": 2}),
+               create_engine("ratings", {})]
+    try:
+        model, ratings = evaluate(picks, engines, default_catalog(), limit=8).to_dict()["engines"]
+    finally:
+        engines[0].close()
+    assert figures["n"] == 8 and figures["top1"] == model["top1"]
+    assert first["top1"] == ratings["top1"] and first["model_picked_it"] == ratings["same_top_as_first"]
+    assert 0.0 <= first["model_picked_it"] <= 1.0
+    assert "first_listed" not in evaluate_gguf(smollm_gguf, "v1", picks, 2, 2, None)

@@ -315,3 +315,15 @@ def test_get_the_17lands_file_downloads_it_through_the_cli(panel, qtbot, shared_
     section.set_edit.setText("not a set!")
     section.fetch_drafts()
     assert "set code" in section.dataset_label.text()
+
+
+def test_the_export_line_says_when_the_model_took_the_first_card_listed():
+    """The Evaluate & export line: a model of a format that lists packs in an engine's order also shows how often it
+    took the first card listed (at 100% it picks exactly what the ordering engine picks)."""
+    from copilot.gui.panels.training.export_section import result_text
+
+    ev = {"n": 210, "top1": 0.662, "top3": 0.905}
+    plain = result_text({"active": "m", "eval": ev})
+    assert plain == "Active model: m, top-1 66.2% / top-3 90.5% on 210 held-out picks."
+    listed = result_text({"active": "m", "eval": {**ev, "first_listed": {"top1": 0.662, "model_picked_it": 1.0}}})
+    assert listed == plain[:-1] + "; it took the first card listed at 100% of them (always that card: top-1 66.2%)."

@@ -282,3 +282,19 @@ def test_pick_order_lists_the_ratings_engines_ranking_first(full_draft):
         card = next(c for c in ctx.pack if c.name in taken)
         assert answers[k] == fmt.answer(card, ctx)
     assert agree < len(full_draft)  # not simply the pack's order
+
+
+def test_listed_order_is_the_order_the_user_turn_lists(full_draft):
+    """`ListedOrder`: the engine that always takes "A)". Its ranking is the pack as the format lists it (for
+    order=pick the ratings engine's ranking for the pool); for v1 formats there is none."""
+    from copilot.commands.export_eval import listed_order
+    from copilot.picking.ratings_engine import RatingsEngine
+
+    spec = "conversation:knowledge=name,order=pick,colours=1,answer=label"
+    engine, ratings = listed_order(spec), RatingsEngine()
+    for _, ctx in full_draft[::7]:
+        rec = engine.rank(ctx)
+        assert [s.card.name for s in rec.ranked] == [c.name for c in engine.fmt.pack_order(ctx)] \
+            == [s.card.name for s in ratings.rank(ctx).ranked]
+        assert engine.fmt.answer(rec.best, ctx).startswith("A) ")
+    assert listed_order("conversation:knowledge=name,order=pack") is None and listed_order("v1") is None

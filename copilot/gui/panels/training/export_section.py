@@ -24,6 +24,10 @@ def result_text(result: dict) -> str:
     ev = result.get("eval") or {}
     if isinstance(ev.get("top1"), (int, float)):
         figure = f", top-1 {ev['top1'] * 100:.1f}% / top-3 {ev['top3'] * 100:.1f}% on {ev['n']} held-out picks"
+        first = ev.get("first_listed") or {}
+        if isinstance(first.get("model_picked_it"), (int, float)):  # a format listing packs in an engine's order
+            figure += (f"; it took the first card listed at {first['model_picked_it'] * 100:.0f}% of them (always "
+                       f"that card: top-1 {first['top1'] * 100:.1f}%)")
     elif ev.get("error"):
         figure = f" (no evaluation: {ev['error']})"
     else:
