@@ -294,13 +294,10 @@ class ConversationFormat:
             order = self._orders[key] = ranked if ranked is not None else self._engine_order(ctx)
         return [pack[i] for i in order]
 
-    def _engine_order(self, ctx: PickContext) -> list[int]:
-        """The ratings engine's ranking of the pack for the pool (GIH WR and colour bonus); the pack as given
-        without ratings."""
-        set_code = ctx.set_code or (ctx.pack[0].set_code if ctx.pack else None)
-        ranked = ranking_positions(self._ratings_engine(), replace(ctx, set_code=set_code)) \
-            if self._set_ratings(set_code) is not None else None
-        return ranked if ranked is not None else list(range(len(ctx.pack)))
+    def _engine_order(self, ctx: PickContext) -> list[int]:  # the ratings engine's ranking; without ratings, as given
+        ctx = replace(ctx, set_code=ctx.set_code or (ctx.pack[0].set_code if ctx.pack else None))
+        ranked = self._set_ratings(ctx.set_code) is not None and ranking_positions(self._ratings_engine(), ctx)
+        return ranked or list(range(len(ctx.pack)))
 
     def labels(self, ctx: PickContext) -> dict[str, str]:
         """{card name: its letter} in the listed order (answer=label); a second copy's line gets its own letter and
