@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import math
 import sys
 from pathlib import Path
 
@@ -29,31 +28,8 @@ def top_index(scores: list[float]) -> int:
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
-def mean_loglik(rows, part: str, scale: float) -> float:
-    """Mean log-probability of the human pick under softmax(scale * the part's scores)."""
-    total = 0.0
-    for d in rows:
-        z = [scale * v for v in d.parts[part]]
-        top = max(z)
-        total += z[d.target] - top - math.log(sum(math.exp(v - top) for v in z))
-    return total / len(rows)
-
-
-def best_scale(rows, part: str, lo: float = 0.02, hi: float = 8.0) -> float:
-    """The scale with the highest mean log-likelihood (golden-section search: it is concave in the scale)."""
-    g = (math.sqrt(5) - 1) / 2
-    a, b = lo, hi
-    while b - a > 1e-3:
-        c, d = b - g * (b - a), a + g * (b - a)
-        if mean_loglik(rows, part, c) >= mean_loglik(rows, part, d):
-            b = d
-        else:
-            a = c
-    return (a + b) / 2
-
-
 def main() -> int:
-    from copilot.training.hybrid_fit import load_scores, usable
+    from copilot.training.hybrid_fit import fit_weights, load_scores, usable
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scores", type=Path)
@@ -72,9 +48,9 @@ def main() -> int:
         top3 = [(d.draft_id, d.target in sorted(range(len(d.names)), key=lambda i: (-d.parts[p][i], i))[:3])
                 for d in rows]
         t3 = cluster_rate(top3)
-        a = best_scale(rows, p)
-        print(f"{p:12s}{100 * t1[0]:9.1f}% ±{100 * t1[1]:.1f}{100 * t3[0]:9.1f}% ±{100 * t3[1]:.1f}{a:8.2f}"
-              f"{mean_loglik(rows, p, 1.0):13.3f}{mean_loglik(rows, p, a):10.3f}")
+        scale, fit = fit_weights(rows, [p], l2=0.0)  # one part's maximum-likelihood weight is its calibration
+        print(f"{p:12s}{100 * t1[0]:9.1f}% ±{100 * t1[1]:.1f}{100 * t3[0]:9.1f}% ±{100 * t3[1]:.1f}{scale[p]:8.2f}"
+              f"{-fit['nll_per_pick_equal_weights']:13.3f}{-fit['nll_per_pick']:10.3f}")
     print(f"\n{'pair':24s}{'same top':>10s}{'differ':>8s}{'first right':>13s}{'second right':>14s}")
     for a, b in itertools.combinations(parts, 2):
         differ = [i for i in range(len(rows)) if tops[a][i] != tops[b][i]]
